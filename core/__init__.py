@@ -1,0 +1,1 @@
+"""Settings and logging: the one layer every other package may import."""

@@ -1,0 +1,57 @@
+"""Every setting Comptoir reads, in one place, from the environment or a `.env` file."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"),
+        validation_alias="COMPTOIR_DATA_DIR",
+        description="Folder for the SQLite database, documents and the vector index.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias="DATABASE_URL",
+        description="SQLAlchemy URL; defaults to a SQLite file in the data folder.",
+    )
+    log_level: str = Field(default="INFO", validation_alias="COMPTOIR_LOG_LEVEL")
+    log_format: Literal["console", "json"] = Field(
+        default="console", validation_alias="COMPTOIR_LOG_FORMAT"
+    )
+    host: str = Field(default="127.0.0.1", validation_alias="COMPTOIR_HOST")
+    port: int = Field(default=8000, validation_alias="COMPTOIR_PORT")
+    seed_on_first_start: bool = Field(default=True, validation_alias="COMPTOIR_SEED_ON_START")
+    demo_seed: int = Field(default=42, validation_alias="COMPTOIR_DEMO_SEED")
+    # Used by later layers; declared here so there is one list of settings.
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    chroma_url: str | None = Field(default=None, validation_alias="CHROMA_URL")
+    kafka_bootstrap_servers: str | None = Field(
+        default=None, validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite:///{(self.data_dir / 'comptoir.db').resolve()}"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the `postgresql://` URLs people paste and route them through psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

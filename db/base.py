@@ -1,0 +1,78 @@
+"""Shared building blocks for the tables: naming convention, timestamps, enum columns."""
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+# Stable constraint names, so Alembic migrations match on SQLite and PostgreSQL alike.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def enum_field(
+    enum: type[StrEnum],
+    *,
+    default: Any = ...,
+    nullable: bool = False,
+    index: bool = False,
+    check_name: str | None = None,
+) -> Any:
+    """A VARCHAR column whose values a CHECK constraint limits to the enum's, on every database.
+
+    `check_name` names that constraint when a table has two columns of the same enum.
+    """
+    column_type = sa.Enum(
+        enum,
+        name=check_name or enum.__name__.lower(),
+        native_enum=False,
+        create_constraint=True,
+        validate_strings=True,
+        length=max(len(member.value) for member in enum),
+        values_callable=lambda members: [member.value for member in members],
+    )
+    return Field(
+        default=default,
+        sa_column=sa.Column(column_type, nullable=nullable, index=index),
+    )
+
+
+def created_at_field() -> Any:
+    return Field(
+        default_factory=utc_now,
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def timestamp_field(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=sa.Column(sa.DateTime(timezone=True), nullable=nullable, index=index),
+    )
+
+
+def json_field(default_factory: Any = dict) -> Any:
+    return Field(default_factory=default_factory, sa_column=sa.Column(sa.JSON, nullable=False))
+
+
+def non_negative(*columns: str) -> Iterable[sa.CheckConstraint]:
+    """CHECK constraints that keep quantities and money at zero or above."""
+    return [
+        sa.CheckConstraint(f"{column} >= 0", name=f"{column}_non_negative") for column in columns
+    ]
+
+
+def text_field(*, nullable: bool = True, default: Any = None) -> Any:
+    return Field(default=default, sa_column=sa.Column(sa.Text, nullable=nullable))

@@ -1,0 +1,1 @@
+"""Deterministic demo data for Maison Lumen, a multi-marketplace electronics merchant."""

@@ -1,0 +1,72 @@
+"""The `comptoir` command as a user runs it."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from cli import app
+from core.settings import get_settings
+from db.engine import create_db_engine
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("COMPTOIR_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def count_orders(data_dir: Path) -> int:
+    engine = create_db_engine(f"sqlite:///{data_dir / 'comptoir.db'}")
+    with engine.connect() as connection:
+        count = connection.execute(sa.text("SELECT COUNT(*) FROM orders")).scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
+def test_seed_creates_the_demo_and_prints_the_admin_key(data_dir: Path) -> None:
+    result = runner.invoke(app, ["seed", "--seed", "5", "--as-of", "2026-03-01"])
+    assert result.exit_code == 0, result.output
+    assert "orders" in result.output
+    assert "admin    cpt_demo_" in result.output
+    assert str(data_dir / "comptoir.db") in result.output.replace("\n", "")
+    assert count_orders(data_dir) > 3900
+
+
+def test_seed_refuses_a_second_time_then_resets(data_dir: Path) -> None:
+    assert runner.invoke(app, ["seed", "--as-of", "2026-03-01"]).exit_code == 0
+    again = runner.invoke(app, ["seed", "--as-of", "2026-03-01"])
+    assert again.exit_code == 1
+    assert "already holds data" in again.output
+    reset = runner.invoke(app, ["seed", "--as-of", "2026-03-01", "--seed", "9", "--reset"])
+    assert reset.exit_code == 0, reset.output
+    assert count_orders(data_dir) > 3900
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["seed", "--as-of", "2026-13-01"], "is not a date"),
+        (["seed", "--scale", "huge"], "is not a scale"),
+    ],
+)
+def test_seed_rejects_bad_options_without_writing(
+    data_dir: Path, args: list[str], message: str
+) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert not (data_dir / "comptoir.db").exists()
+
+
+def test_db_upgrade_reports_the_revision(data_dir: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "0001" in result.output
