@@ -1,24 +1,30 @@
 """The HTTP face of Comptoir: FastAPI app with health, errors as JSON and request ids."""
 
+import inspect
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.logging import configure_logging, get_logger
 from core.settings import get_settings
 from db import migrate
 from db.engine import describe_url, get_engine
+from db.models import AuditChannel
+from tools import load_tools
+from tools.auth import authenticate
+from tools.base import REGISTRY, Actor, ToolError, ToolSpec, run_tool
 
 log = get_logger("comptoir.http")
 
@@ -67,8 +73,99 @@ def check_database(engine: Engine) -> DatabaseHealth:
     )
 
 
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
+
+
+def current_actor(request: Request, authorization: str | None = Header(
+        default=None, description="Bearer <API key>")) -> Actor:
+    token = None
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        token = value.strip() if scheme.lower() == "bearer" else None
+    with Session(request.app.state.engine) as session:
+        return authenticate(session, token, AuditChannel.REST,
+                            request_id=request.headers.get("x-request-id"))
+
+
+def tool_endpoint(spec: ToolSpec) -> Callable[..., Any]:
+    """A thin route for a tool: path and query (or JSON body) parameters in, the tool's result
+    out, with the same validation, roles and transaction as in chat."""
+    fields = spec.args_model.model_fields
+    parameters = [
+        inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
+        inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=Actor,
+                          default=Depends(current_actor)),
+    ]
+    for name in spec.path_params:
+        info = fields[name]
+        parameters.append(inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY,
+            annotation=Annotated[(info.annotation, *info.metadata,
+                                  Path(description=info.description))]))
+    rest = {name: info for name, info in fields.items() if name not in spec.path_params}
+    uses_body = spec.method in ("POST", "PUT", "PATCH") and rest
+    if uses_body:
+        body_model = create_model(  # type: ignore[call-overload]
+            f"{spec.args_model.__name__.removesuffix('Args')}Body",
+            __config__=ConfigDict(extra="forbid"),
+            **{name: (info.annotation, info) for name, info in rest.items()},
+        )
+        parameters.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY,
+                                            annotation=body_model))
+    else:
+        for name, info in rest.items():
+            parameters.append(inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY,
+                default=inspect.Parameter.empty if info.is_required() else info.default,
+                annotation=Annotated[(info.annotation, *info.metadata,
+                                      Query(description=info.description))]))
+
+    def endpoint(**kwargs: Any) -> Any:
+        request: Request = kwargs.pop("request")
+        actor: Actor = kwargs.pop("actor")
+        body = kwargs.pop("body", None)
+        if body is not None:
+            kwargs.update(dict(body))
+        return run_tool(request.app.state.engine, actor, spec.name, kwargs)
+
+    endpoint.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    endpoint.__name__ = spec.name
+    return endpoint
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text} for status, text in (
+        (400, "Bad request"), (401, "Missing or invalid API key"),
+        (403, "The caller's role may not run this"), (404, "Not found"),
+        (409, "The current state forbids it (a business rule)"), (422, "Invalid input"),
+    )
+}
+
+
+def tool_routers() -> list[APIRouter]:
+    """One router per agent domain, each route calling its tool."""
+    load_tools()
+    routers: dict[str, APIRouter] = {}
+    for spec in REGISTRY.values():
+        router = routers.setdefault(spec.agent, APIRouter(prefix="/api/v1", tags=[spec.agent]))
+        router.add_api_route(
+            spec.path, tool_endpoint(spec), methods=[spec.method],
+            response_model=spec.result_type, summary=spec.description.split("\n")[0],
+            description=spec.description, operation_id=spec.name, responses=ERROR_RESPONSES,
+            status_code=201 if spec.method == "POST" and spec.name.startswith("create") else 200,
+        )
+    return list(routers.values())
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -120,6 +217,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             error_body("invalid_input", first["msg"], field or None), status_code=422
         )
 
+    @app.exception_handler(ToolError)
+    async def tool_error(_: Request, error: ToolError) -> JSONResponse:
+        return JSONResponse({"error": error.to_dict()}, status_code=error.status)
+
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error", path=request.url.path)
@@ -129,6 +230,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
             ),
             status_code=500,
         )
+
+    for router in tool_routers():
+        app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

@@ -22,6 +22,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Stored times are UTC; SQLite hands them back naive, PostgreSQL aware."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def enum_field(
     enum: type[StrEnum],
     *,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from random import Random
 
+from core.security import hash_api_key, key_prefix
 from db.bulk import BulkWriter
 from db.demo import catalogue as c
 from db.demo.articles import load_articles
@@ -30,10 +31,6 @@ def demo_api_key(seed: int, email: str) -> str:
     return (
         DEMO_KEY_PREFIX + hashlib.sha256(f"comptoir-demo-{seed}-{email}".encode()).hexdigest()[:32]
     )
-
-
-def hash_api_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 @dataclass
@@ -100,7 +97,7 @@ def _staff(writer: BulkWriter, ref: Reference, seed: int, start: datetime) -> No
                 "id": user_id,
                 "user_id": user_id,
                 "name": "demo key",
-                "prefix": key[:16],
+                "prefix": key_prefix(key),
                 "key_hash": hash_api_key(key),
                 "created_at": start - timedelta(days=30),
                 "expires_at": None,

@@ -92,34 +92,37 @@ def seed_database(
     rng = Random(seed)
     with bulk_load(engine) as connection:
         writer = BulkWriter(connection, plain_inserts=plain_inserts)
-        ref = write_reference(writer, rng, seed, start)
-        customers = CustomerFactory(writer, rng, ref, seed)
-        customers.make_many(size.customers, start - timedelta(days=730), now - timedelta(hours=2))
-        writer.flush()
-        history = OrderHistory(writer, rng, ref, customers, start, now)
-        history.open_stock(size.orders)
-        result = history.run(size.orders, progress)
-        _stock_levels(writer, history, now)
-        _offers(writer, rng, ref, history, now)
-        _waiting_marketplace_orders(writer, rng, ref, history, now)
-        _alerts(writer, ref, history, result.anomalies, now)
-        writer.add(
-            "audit_log",
-            {
-                "id": 1,
-                "user_id": None,
-                "actor": "system:seed",
-                "channel": "seed",
-                "action": "seed_demo_data",
-                "entity_type": "database",
-                "entity_id": "demo",
-                "before": None,
-                "after": {"seed": seed, "scale": scale, "as_of": as_of.isoformat()},
-                "request_id": None,
-                "created_at": now,
-            },
-        )
-        writer.flush()
+        try:
+            ref = write_reference(writer, rng, seed, start)
+            customers = CustomerFactory(writer, rng, ref, seed)
+            first_signup, last_signup = start - timedelta(days=730), now - timedelta(hours=2)
+            customers.make_many(size.customers, first_signup, last_signup)
+            writer.flush()
+            history = OrderHistory(writer, rng, ref, customers, start, now)
+            history.open_stock(size.orders)
+            result = history.run(size.orders, progress)
+            _stock_levels(writer, history, now)
+            _offers(writer, rng, ref, history, now)
+            _waiting_marketplace_orders(writer, rng, ref, history, now)
+            _alerts(writer, ref, history, result.anomalies, now)
+            writer.add(
+                "audit_log",
+                {
+                    "id": 1,
+                    "user_id": None,
+                    "actor": "system:seed",
+                    "channel": "seed",
+                    "action": "seed_demo_data",
+                    "entity_type": "database",
+                    "entity_id": "demo",
+                    "before": None,
+                    "after": {"seed": seed, "scale": scale, "as_of": as_of.isoformat()},
+                    "request_id": None,
+                    "created_at": now,
+                },
+            )
+        finally:
+            writer.finish()  # every batch is written before the transaction ends
         _settle_loyalty(connection)
     with engine.begin() as connection:
         reset_sequences(connection)

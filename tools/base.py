@@ -1,0 +1,302 @@
+"""What every tool is made of: a typed function, its flags, its context and its errors.
+
+A tool is a plain function whose first parameter is a `ToolContext` (the database session
+and the acting user, never shown to a model) and whose other parameters are typed and
+described with `Annotated[..., Field(description=...)]`. `@tool(...)` turns it into a
+`ToolSpec`: the argument model (one JSON schema for the model, the REST body and the
+validation), the docstring as description, and the flags the REST layer and the graph
+enforce. Tools never commit: `run_tool` wraps one call in one transaction.
+"""
+
+import inspect
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, get_type_hints
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from db.base import utc_now
+from db.models import AuditChannel, AuditEntry, DomainEvent, Role
+
+AGENTS = (
+    "monitoring", "orders", "products", "marketplace", "customers", "inventory", "transport",
+    "payments", "warehouse", "documents", "fraud", "risk", "knowledge", "after_sales",
+    "backoffice", "quality",
+)  # fmt: skip
+
+EVERYONE = frozenset(Role)
+STAFF = frozenset({Role.ADMIN, Role.MANAGER, Role.SUPPORT})
+MANAGERS = frozenset({Role.ADMIN, Role.MANAGER})
+ADMINS = frozenset({Role.ADMIN})
+
+
+# -- errors ------------------------------------------------------------------------------
+
+
+class ToolError(Exception):
+    """A failure written for the person and the model: what is wrong and what to do."""
+
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code  # type: ignore[misc]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "field": self.field}
+
+
+class InvalidInput(ToolError):
+    status = 422
+    code = "invalid_input"
+
+
+class NotFound(ToolError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ToolError):
+    """The request is valid but the current state forbids it (a business rule)."""
+
+    status = 409
+    code = "conflict"
+
+
+class Forbidden(ToolError):
+    status = 403
+    code = "forbidden"
+
+
+class Unauthorized(ToolError):
+    status = 401
+    code = "unauthorized"
+
+
+class ProviderError(ToolError):
+    """A sandbox or live provider refused or failed (declined card, rate limit...)."""
+
+    status = 502
+    code = "provider_error"
+
+
+# -- who is acting -----------------------------------------------------------------------
+
+
+class Actor(BaseModel):
+    """The staff user (or system process) on whose behalf a tool runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int | None
+    email: str
+    role: Role
+    channel: AuditChannel = AuditChannel.REST
+    request_id: str | None = None
+
+    @classmethod
+    def system(cls, name: str, channel: AuditChannel = AuditChannel.AUTOMATION) -> "Actor":
+        return cls(user_id=None, email=f"system:{name}", role=Role.ADMIN, channel=channel)
+
+
+@dataclass
+class ToolContext:
+    session: Session
+    actor: Actor
+    records: int = 0  # audit entries written during this call
+
+    def record(
+        self,
+        *,
+        action: str,
+        entity_type: str,
+        entity_id: Any,
+        event: str,
+        domain: str,
+        payload: dict[str, Any] | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+    ) -> None:
+        """Write the audit entry and the outbox event of a change, in the change's transaction."""
+        now = utc_now()
+        self.session.add(
+            AuditEntry(
+                user_id=self.actor.user_id,
+                actor=self.actor.email,
+                channel=self.actor.channel,
+                action=action,
+                entity_type=entity_type,
+                entity_id=str(entity_id),
+                before=before,
+                after=after,
+                request_id=self.actor.request_id,
+                created_at=now,
+            )
+        )
+        self.session.add(
+            DomainEvent(
+                event_id=str(uuid.uuid4()),
+                type=event,
+                domain=domain,
+                entity_type=entity_type,
+                entity_id=str(entity_id),
+                payload=payload or after or {},
+                actor=self.actor.email,
+                created_at=now,
+            )
+        )
+        self.records += 1
+
+
+# -- the tool decorator and registry -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    agent: str
+    func: Callable[..., Any]
+    description: str
+    args_model: type[BaseModel]
+    result_type: Any
+    writes: bool
+    approval: bool
+    roles: frozenset[Role]
+    method: str
+    path: str
+    path_params: tuple[str, ...] = field(default=())
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "name": self.name,
+            "description": self.description,
+            "writes": self.writes,
+            "approval": self.approval,
+            "roles": sorted(role.value for role in self.roles),
+            "http": {"method": self.method, "path": f"/api/v1{self.path}"},
+            "args_schema": self.args_model.model_json_schema(),
+        }
+
+
+REGISTRY: dict[str, ToolSpec] = {}
+
+
+def tool(
+    *,
+    agent: str,
+    path: str,
+    method: str | None = None,
+    writes: bool = False,
+    approval: bool = False,
+    roles: frozenset[Role] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a function as a tool of `agent`, served at `method path` under /api/v1.
+
+    Reads default to every role and GET; writes default to staff (not viewers) and POST.
+    `approval` marks consequential writes (refunds, cancellations, blocks, price changes,
+    deletions) that the chat must have approved before they run.
+    """
+    if agent not in AGENTS:
+        raise ValueError(f"unknown agent {agent!r}")
+    if approval and not writes:
+        raise ValueError("only writing tools need approval")
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        name = func.__name__
+        if name in REGISTRY:
+            raise ValueError(f"tool {name!r} is defined twice")
+        hints = get_type_hints(func, include_extras=True)
+        parameters = list(inspect.signature(func).parameters.values())
+        if not parameters or hints.get(parameters[0].name) is not ToolContext:
+            raise TypeError(f"{name}: the first parameter must be `ctx: ToolContext`")
+        fields: dict[str, Any] = {}
+        for parameter in parameters[1:]:
+            default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+            fields[parameter.name] = (hints[parameter.name], default)
+        args_model = create_model(  # type: ignore[call-overload]
+            f"{_camel(name)}Args", __config__=ConfigDict(extra="forbid"), **fields
+        )
+        path_params = tuple(re.findall(r"{(\w+)}", path))
+        missing = [p for p in path_params if p not in fields]
+        if missing:
+            raise TypeError(f"{name}: path parameters {missing} are not arguments")
+        description = inspect.cleandoc(func.__doc__ or "").strip()
+        if not description:
+            raise TypeError(f"{name}: a tool needs a docstring; the model reads it")
+        REGISTRY[name] = ToolSpec(
+            name=name,
+            agent=agent,
+            func=func,
+            description=description,
+            args_model=args_model,
+            result_type=hints.get("return"),
+            writes=writes,
+            approval=approval,
+            roles=roles if roles is not None else (STAFF if writes else EVERYONE),
+            method=method or ("POST" if writes else "GET"),
+            path=path,
+            path_params=path_params,
+        )
+        return func
+
+    return register
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+# -- running a tool ----------------------------------------------------------------------
+
+
+def validate_args(spec: ToolSpec, args: dict[str, Any]) -> BaseModel:
+    try:
+        return spec.args_model.model_validate(args)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or None
+        raise InvalidInput(f"{where}: {first['msg']}" if where else first["msg"], field=where) from None
+
+
+def check_role(spec: ToolSpec, actor: Actor) -> None:
+    if actor.role not in spec.roles:
+        allowed = ", ".join(sorted(role.value for role in spec.roles))
+        raise Forbidden(
+            f"{spec.name} needs one of the roles {allowed}; {actor.email} is {actor.role.value}"
+        )
+
+
+def run_tool(engine: Engine, actor: Actor, name: str, args: dict[str, Any]) -> Any:
+    """Validate, authorize and run one tool in one transaction; the REST and chat entry point."""
+    spec = REGISTRY.get(name)
+    if spec is None:
+        raise NotFound(f"there is no tool named {name!r}")
+    check_role(spec, actor)
+    arguments = validate_args(spec, args)
+    with Session(engine, expire_on_commit=False) as session:
+        context = ToolContext(session=session, actor=actor)
+        changed: list[int] = []
+        sa.event.listen(session, "after_flush", lambda s, _: changed.append(
+            len(s.new) + len(s.dirty) + len(s.deleted)))
+        try:
+            result = spec.func(context, **dict(arguments))
+            session.flush()
+            if any(changed) and context.records == 0:
+                raise RuntimeError(f"{name} changed rows without an audit entry and an event")
+            if any(changed) and not spec.writes:
+                raise RuntimeError(f"{name} is declared read-only but changed rows")
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    return result

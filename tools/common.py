@@ -1,0 +1,79 @@
+"""Helpers most tools share: fetching by id, keyset pagination, money, time windows."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlmodel import Session, SQLModel, select
+
+from tools.base import InvalidInput, NotFound
+
+Row = TypeVar("Row", bound=SQLModel)
+Item = TypeVar("Item")
+
+Limit = Annotated[int, Field(ge=1, le=200, description="How many items to return (1-200).")]
+Cursor = Annotated[
+    int | None,
+    Field(ge=0, description="Return items after this id: the `next_cursor` of the previous page."),
+]
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list; pass `next_cursor` back as `cursor` for the next one."""
+
+    items: list[Item]
+    next_cursor: int | None = None
+
+
+def get_or_404(session: Session, model: type[Row], id_: Any, label: str | None = None,
+               *, lock: bool = False) -> Row:
+    """The row with this primary key, or a NotFound naming what was looked for.
+
+    `lock` takes a row lock on PostgreSQL (SELECT ... FOR UPDATE) for read-modify-write.
+    """
+    if lock:
+        statement = select(model).where(model.__table__.primary_key.columns[0] == id_)  # type: ignore[attr-defined]
+        row = session.exec(statement.with_for_update()).first()
+    else:
+        row = session.get(model, id_)
+    if row is None:
+        name = label or model.__tablename__.rstrip("s").replace("_", " ")  # type: ignore[attr-defined]
+        raise NotFound(f"{name} {id_} does not exist", field=f"{name.replace(' ', '_')}_id")
+    return row
+
+
+def paginate(session: Session, statement: Any, id_column: Any, limit: int,
+             cursor: int | None, *, descending: bool = True) -> tuple[list[Any], int | None]:
+    """Keyset pagination on an id column: stable and as fast on page 1,000 as on page 1."""
+    if cursor is not None:
+        statement = statement.where(id_column < cursor if descending else id_column > cursor)
+    statement = statement.order_by(id_column.desc() if descending else id_column).limit(limit + 1)
+    rows = list(session.exec(statement).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if rows else None
+    next_cursor = None
+    if more and last is not None:
+        next_cursor = getattr(last, "id", None) if not isinstance(last, sa.Row) else last[0].id
+    return rows, next_cursor
+
+
+def euros(cents: int) -> str:
+    """A euro amount as a French merchant reads it: 1 234,50 EUR."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(cents), 100)
+    return f"{sign}{whole:,}".replace(",", "\u202f") + f",{rest:02d} EUR"
+
+
+def period(start: date | None, end: date | None, default_days: int = 30,
+           today: date | None = None) -> tuple[datetime, datetime]:
+    """[start, end] as UTC datetimes covering whole days; the last `default_days` by default."""
+    end = end or today or datetime.now(UTC).date()
+    start = start or end - timedelta(days=default_days - 1)
+    if start > end:
+        raise InvalidInput(f"the period starts ({start}) after it ends ({end})", field="start")
+    if (end - start).days > 3660:
+        raise InvalidInput("a period can cover ten years at most", field="start")
+    return (datetime.combine(start, time.min, tzinfo=UTC),
+            datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC))

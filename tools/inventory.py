@@ -1,0 +1,1 @@
+"""Tools of the inventory agent."""
