@@ -87,15 +87,18 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": {"code": code, "message": message, "field": field}}
 
 
-def current_actor(request: Request, authorization: str | None = Header(
-        default=None, description="Bearer <API key>")) -> Actor:
+def current_actor(
+    request: Request,
+    authorization: str | None = Header(default=None, description="Bearer <API key>"),
+) -> Actor:
     token = None
     if authorization:
         scheme, _, value = authorization.partition(" ")
         token = value.strip() if scheme.lower() == "bearer" else None
     with Session(request.app.state.engine) as session:
-        return authenticate(session, token, AuditChannel.REST,
-                            request_id=request.headers.get("x-request-id"))
+        return authenticate(
+            session, token, AuditChannel.REST, request_id=request.headers.get("x-request-id")
+        )
 
 
 def tool_endpoint(spec: ToolSpec) -> Callable[..., Any]:
@@ -104,15 +107,24 @@ def tool_endpoint(spec: ToolSpec) -> Callable[..., Any]:
     fields = spec.args_model.model_fields
     parameters = [
         inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
-        inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=Actor,
-                          default=Depends(current_actor)),
+        inspect.Parameter(
+            "actor",
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=Actor,
+            default=Depends(current_actor),
+        ),
     ]
     for name in spec.path_params:
         info = fields[name]
-        parameters.append(inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[(info.annotation, *info.metadata,
-                                  Path(description=info.description))]))
+        parameters.append(
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[
+                    (info.annotation, *info.metadata, Path(description=info.description))
+                ],
+            )
+        )
     rest = {name: info for name, info in fields.items() if name not in spec.path_params}
     uses_body = spec.method in ("POST", "PUT", "PATCH") and rest
     if uses_body:
@@ -121,15 +133,21 @@ def tool_endpoint(spec: ToolSpec) -> Callable[..., Any]:
             __config__=ConfigDict(extra="forbid"),
             **{name: (info.annotation, info) for name, info in rest.items()},
         )
-        parameters.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY,
-                                            annotation=body_model))
+        parameters.append(
+            inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body_model)
+        )
     else:
         for name, info in rest.items():
-            parameters.append(inspect.Parameter(
-                name, inspect.Parameter.KEYWORD_ONLY,
-                default=inspect.Parameter.empty if info.is_required() else info.default,
-                annotation=Annotated[(info.annotation, *info.metadata,
-                                      Query(description=info.description))]))
+            parameters.append(
+                inspect.Parameter(
+                    name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=inspect.Parameter.empty if info.is_required() else info.default,
+                    annotation=Annotated[
+                        (info.annotation, *info.metadata, Query(description=info.description))
+                    ],
+                )
+            )
 
     def endpoint(**kwargs: Any) -> Any:
         request: Request = kwargs.pop("request")
@@ -145,10 +163,14 @@ def tool_endpoint(spec: ToolSpec) -> Callable[..., Any]:
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": text} for status, text in (
-        (400, "Bad request"), (401, "Missing or invalid API key"),
-        (403, "The caller's role may not run this"), (404, "Not found"),
-        (409, "The current state forbids it (a business rule)"), (422, "Invalid input"),
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in (
+        (400, "Bad request"),
+        (401, "Missing or invalid API key"),
+        (403, "The caller's role may not run this"),
+        (404, "Not found"),
+        (409, "The current state forbids it (a business rule)"),
+        (422, "Invalid input"),
     )
 }
 
@@ -160,9 +182,14 @@ def tool_routers() -> list[APIRouter]:
     for spec in REGISTRY.values():
         router = routers.setdefault(spec.agent, APIRouter(prefix="/api/v1", tags=[spec.agent]))
         router.add_api_route(
-            spec.path, tool_endpoint(spec), methods=[spec.method],
-            response_model=spec.result_type, summary=spec.description.split("\n")[0],
-            description=spec.description, operation_id=spec.name, responses=ERROR_RESPONSES,
+            spec.path,
+            tool_endpoint(spec),
+            methods=[spec.method],
+            response_model=spec.result_type,
+            summary=spec.description.split("\n")[0],
+            description=spec.description,
+            operation_id=spec.name,
+            responses=ERROR_RESPONSES,
             status_code=201 if spec.method == "POST" and spec.name.startswith("create") else 200,
         )
     return list(routers.values())

@@ -17,7 +17,16 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def _begin_sqlite(connection: sa.Connection) -> None:
+    # pysqlite's own BEGIN is deferred: two writers that both read first then deadlock and
+    # one fails with "database is locked". Writers ask for BEGIN IMMEDIATE instead, which
+    # queues them (busy_timeout) before they read: SQLite's serialized writes.
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
 def _enable_sqlite_rules(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (_begin_sqlite)
     # SQLite leaves foreign keys off unless each connection asks; WAL lets readers
     # run beside the single writer, and busy_timeout makes writers queue instead of failing.
     cursor = dbapi_connection.cursor()
@@ -36,6 +45,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         sa.event.listen(engine, "connect", _enable_sqlite_rules)
+        sa.event.listen(engine, "begin", _begin_sqlite)
         return engine
     if "poolclass" not in kwargs:
         kwargs = {"pool_size": 10, "max_overflow": 20, **kwargs}

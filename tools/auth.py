@@ -8,8 +8,9 @@ from db.models import ApiKey, AuditChannel, StaffUser
 from tools.base import Actor, Unauthorized
 
 
-def authenticate(session: Session, token: str | None, channel: AuditChannel,
-                 request_id: str | None = None) -> Actor:
+def authenticate(
+    session: Session, token: str | None, channel: AuditChannel, request_id: str | None = None
+) -> Actor:
     if not token:
         raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
     row = session.exec(
@@ -27,5 +28,6 @@ def authenticate(session: Session, token: str | None, channel: AuditChannel,
         raise Unauthorized("this API key has expired")
     if not user.is_active:
         raise Unauthorized(f"the account {user.email} is deactivated")
-    return Actor(user_id=user.id, email=user.email, role=user.role, channel=channel,
-                 request_id=request_id)
+    return Actor(
+        user_id=user.id, email=user.email, role=user.role, channel=channel, request_id=request_id
+    )

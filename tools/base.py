@@ -265,7 +265,9 @@ def validate_args(spec: ToolSpec, args: dict[str, Any]) -> BaseModel:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or None
-        raise InvalidInput(f"{where}: {first['msg']}" if where else first["msg"], field=where) from None
+        raise InvalidInput(
+            f"{where}: {first['msg']}" if where else first["msg"], field=where
+        ) from None
 
 
 def check_role(spec: ToolSpec, actor: Actor) -> None:
@@ -284,10 +286,16 @@ def run_tool(engine: Engine, actor: Actor, name: str, args: dict[str, Any]) -> A
     check_role(spec, actor)
     arguments = validate_args(spec, args)
     with Session(engine, expire_on_commit=False) as session:
+        if spec.writes:
+            # Writers take SQLite's write lock up front; PostgreSQL relies on row locks.
+            session.connection(execution_options={"sqlite_immediate": True})
         context = ToolContext(session=session, actor=actor)
         changed: list[int] = []
-        sa.event.listen(session, "after_flush", lambda s, _: changed.append(
-            len(s.new) + len(s.dirty) + len(s.deleted)))
+        sa.event.listen(
+            session,
+            "after_flush",
+            lambda s, _: changed.append(len(s.new) + len(s.dirty) + len(s.deleted)),
+        )
         try:
             result = spec.func(context, **dict(arguments))
             session.flush()

@@ -26,8 +26,9 @@ class Page(BaseModel, Generic[Item]):
     next_cursor: int | None = None
 
 
-def get_or_404(session: Session, model: type[Row], id_: Any, label: str | None = None,
-               *, lock: bool = False) -> Row:
+def get_or_404(
+    session: Session, model: type[Row], id_: Any, label: str | None = None, *, lock: bool = False
+) -> Row:
     """The row with this primary key, or a NotFound naming what was looked for.
 
     `lock` takes a row lock on PostgreSQL (SELECT ... FOR UPDATE) for read-modify-write.
@@ -43,8 +44,15 @@ def get_or_404(session: Session, model: type[Row], id_: Any, label: str | None =
     return row
 
 
-def paginate(session: Session, statement: Any, id_column: Any, limit: int,
-             cursor: int | None, *, descending: bool = True) -> tuple[list[Any], int | None]:
+def paginate(
+    session: Session,
+    statement: Any,
+    id_column: Any,
+    limit: int,
+    cursor: int | None,
+    *,
+    descending: bool = True,
+) -> tuple[list[Any], int | None]:
     """Keyset pagination on an id column: stable and as fast on page 1,000 as on page 1."""
     if cursor is not None:
         statement = statement.where(id_column < cursor if descending else id_column > cursor)
@@ -66,8 +74,9 @@ def euros(cents: int) -> str:
     return f"{sign}{whole:,}".replace(",", "\u202f") + f",{rest:02d} EUR"
 
 
-def period(start: date | None, end: date | None, default_days: int = 30,
-           today: date | None = None) -> tuple[datetime, datetime]:
+def period(
+    start: date | None, end: date | None, default_days: int = 30, today: date | None = None
+) -> tuple[datetime, datetime]:
     """[start, end] as UTC datetimes covering whole days; the last `default_days` by default."""
     end = end or today or datetime.now(UTC).date()
     start = start or end - timedelta(days=default_days - 1)
@@ -75,5 +84,7 @@ def period(start: date | None, end: date | None, default_days: int = 30,
         raise InvalidInput(f"the period starts ({start}) after it ends ({end})", field="start")
     if (end - start).days > 3660:
         raise InvalidInput("a period can cover ten years at most", field="start")
-    return (datetime.combine(start, time.min, tzinfo=UTC),
-            datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC))
+    return (
+        datetime.combine(start, time.min, tzinfo=UTC),
+        datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
+    )

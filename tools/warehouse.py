@@ -94,17 +94,30 @@ def create_warehouse(
     ctx.session.add(warehouse)
     ctx.session.flush()
     after = _out(warehouse).model_dump()
-    ctx.record(action="create_warehouse", entity_type="warehouse", entity_id=warehouse.id,
-               event="warehouse_created", domain="warehouse", after=after)
+    ctx.record(
+        action="create_warehouse",
+        entity_type="warehouse",
+        entity_id=warehouse.id,
+        event="warehouse_created",
+        domain="warehouse",
+        after=after,
+    )
     return _out(warehouse)
 
 
-@tool(agent="warehouse", path="/warehouses/{warehouse_id}", method="PATCH", writes=True,
-      roles=MANAGERS)
+@tool(
+    agent="warehouse",
+    path="/warehouses/{warehouse_id}",
+    method="PATCH",
+    writes=True,
+    roles=MANAGERS,
+)
 def update_warehouse(
     ctx: ToolContext,
     warehouse_id: WarehouseId,
-    name: Annotated[str | None, Field(min_length=2, max_length=120, description="New name.")] = None,
+    name: Annotated[
+        str | None, Field(min_length=2, max_length=120, description="New name.")
+    ] = None,
     capacity_locations: Annotated[
         int | None, Field(gt=0, le=1_000_000, description="New number of locations.")
     ] = None,
@@ -113,28 +126,48 @@ def update_warehouse(
     """Rename a warehouse, change its capacity, or take it in or out of service."""
     warehouse = get_or_404(ctx.session, Warehouse, warehouse_id, lock=True)
     before = _out(warehouse).model_dump()
-    changes = {k: v for k, v in (("name", name), ("capacity_locations", capacity_locations),
-                                 ("is_active", is_active)) if v is not None}
+    changes = {
+        k: v
+        for k, v in (
+            ("name", name),
+            ("capacity_locations", capacity_locations),
+            ("is_active", is_active),
+        )
+        if v is not None
+    }
     if is_active is False and warehouse.is_active:
         _refuse_if_open_orders(ctx, warehouse, "take it out of service")
     for key, value in changes.items():
         setattr(warehouse, key, value)
     ctx.session.add(warehouse)
-    ctx.record(action="update_warehouse", entity_type="warehouse", entity_id=warehouse.id,
-               event="warehouse_updated", domain="warehouse", before=before,
-               after=_out(warehouse).model_dump())
+    ctx.record(
+        action="update_warehouse",
+        entity_type="warehouse",
+        entity_id=warehouse.id,
+        event="warehouse_updated",
+        domain="warehouse",
+        before=before,
+        after=_out(warehouse).model_dump(),
+    )
     return _out(warehouse)
 
 
-@tool(agent="warehouse", path="/warehouses/{warehouse_id}", method="DELETE", writes=True,
-      approval=True, roles=MANAGERS)
+@tool(
+    agent="warehouse",
+    path="/warehouses/{warehouse_id}",
+    method="DELETE",
+    writes=True,
+    approval=True,
+    roles=MANAGERS,
+)
 def delete_warehouse(ctx: ToolContext, warehouse_id: WarehouseId) -> WarehouseOut:
     """Delete a warehouse that holds no stock and never fulfilled an order; otherwise take it
     out of service instead (update_warehouse with is_active false)."""
     warehouse = get_or_404(ctx.session, Warehouse, warehouse_id, lock=True)
     stock = ctx.session.exec(
         select(func.coalesce(func.sum(StockLevel.on_hand), 0)).where(
-            StockLevel.warehouse_id == warehouse_id)
+            StockLevel.warehouse_id == warehouse_id
+        )
     ).one()
     used = ctx.session.exec(select(Order.id).where(Order.warehouse_id == warehouse_id).limit(1))
     if stock or used.first() is not None:
@@ -145,21 +178,31 @@ def delete_warehouse(ctx: ToolContext, warehouse_id: WarehouseId) -> WarehouseOu
     before = _out(warehouse).model_dump()
     ctx.session.exec(sa.delete(StockLevel).where(StockLevel.warehouse_id == warehouse_id))  # type: ignore[call-overload]
     ctx.session.delete(warehouse)
-    ctx.record(action="delete_warehouse", entity_type="warehouse", entity_id=warehouse_id,
-               event="warehouse_deleted", domain="warehouse", before=before)
+    ctx.record(
+        action="delete_warehouse",
+        entity_type="warehouse",
+        entity_id=warehouse_id,
+        event="warehouse_deleted",
+        domain="warehouse",
+        before=before,
+    )
     return WarehouseOut.model_validate(before)
 
 
 def _refuse_if_open_orders(ctx: ToolContext, warehouse: Warehouse, doing: str) -> None:
     open_orders = ctx.session.exec(
-        select(func.count()).select_from(Order).where(
+        select(func.count())
+        .select_from(Order)
+        .where(
             Order.warehouse_id == warehouse.id,
             Order.status.in_([OrderStatus.PAID, OrderStatus.PROCESSING]),  # type: ignore[attr-defined]
         )
     ).one()
     if open_orders:
-        raise Conflict(f"{warehouse.code} still has {open_orders} orders to ship; "
-                       f"ship or move them before you {doing}")
+        raise Conflict(
+            f"{warehouse.code} still has {open_orders} orders to ship; "
+            f"ship or move them before you {doing}"
+        )
 
 
 class Capacity(BaseModel):
@@ -186,14 +229,19 @@ def warehouse_capacity(ctx: ToolContext, warehouse_id: WarehouseId) -> Capacity:
         ).where(StockLevel.warehouse_id == warehouse_id)
     ).one()
     skus = ctx.session.exec(
-        select(func.count()).select_from(StockLevel).where(
-            StockLevel.warehouse_id == warehouse_id, StockLevel.on_hand > 0)
+        select(func.count())
+        .select_from(StockLevel)
+        .where(StockLevel.warehouse_id == warehouse_id, StockLevel.on_hand > 0)
     ).one()
     return Capacity(
-        warehouse_id=warehouse_id, code=warehouse.code,
-        total_locations=warehouse.capacity_locations, used_locations=used,
-        utilisation=round(used / warehouse.capacity_locations, 4), units_on_hand=units,
-        units_reserved=reserved, skus=skus,
+        warehouse_id=warehouse_id,
+        code=warehouse.code,
+        total_locations=warehouse.capacity_locations,
+        used_locations=used,
+        utilisation=round(used / warehouse.capacity_locations, 4),
+        units_on_hand=units,
+        units_reserved=reserved,
+        skus=skus,
     )
 
 
@@ -230,17 +278,23 @@ def warehouse_performance(
     hours = [(as_utc(s) - as_utc(p)).total_seconds() / 3600 for _, p, s in rows]
     units = ctx.session.exec(
         select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(
-            OrderLine.order_id.in_(shipped.with_only_columns(Order.id).scalar_subquery()))  # type: ignore[attr-defined]
+            OrderLine.order_id.in_(shipped.with_only_columns(Order.id).scalar_subquery())
+        )  # type: ignore[attr-defined]
     ).one()
     open_orders = ctx.session.exec(
-        select(func.count()).select_from(Order).where(
+        select(func.count())
+        .select_from(Order)
+        .where(
             Order.warehouse_id == warehouse_id,
             Order.status.in_([OrderStatus.PAID, OrderStatus.PROCESSING]),  # type: ignore[attr-defined]
         )
     ).one()
     return Performance(
-        warehouse_id=warehouse_id, code=warehouse.code, start=since.date(),
-        end=(until - timedelta(days=1)).date(), orders_shipped=len(rows),
+        warehouse_id=warehouse_id,
+        code=warehouse.code,
+        start=since.date(),
+        end=(until - timedelta(days=1)).date(),
+        orders_shipped=len(rows),
         units_shipped=units,
         avg_hours_paid_to_shipped=round(sum(hours) / len(hours), 1) if hours else None,
         shipped_within_24h=round(sum(h <= 24 for h in hours) / len(hours), 3) if hours else None,
@@ -276,32 +330,50 @@ def pick_list(
     orders first, then oldest payment first, lines sorted by storage location."""
     warehouse = get_or_404(ctx.session, Warehouse, warehouse_id)
     orders = ctx.session.exec(
-        select(Order).where(
+        select(Order)
+        .where(
             Order.warehouse_id == warehouse_id,
             Order.status.in_([OrderStatus.PAID, OrderStatus.PROCESSING]),  # type: ignore[attr-defined]
-        ).order_by(sa.case((Order.shipping_service == "express", 0), else_=1),
-                   Order.paid_at, Order.id).limit(max_orders)
+        )
+        .order_by(
+            sa.case((Order.shipping_service == "express", 0), else_=1), Order.paid_at, Order.id
+        )
+        .limit(max_orders)
     ).all()
     by_id = {o.id: o for o in orders}
     rows = ctx.session.exec(
         select(OrderLine, StockLevel.bin_location)
         .join(ProductVariant, ProductVariant.id == OrderLine.variant_id)  # type: ignore[arg-type]
-        .outerjoin(StockLevel, sa.and_(StockLevel.variant_id == OrderLine.variant_id,
-                                       StockLevel.warehouse_id == warehouse_id))
+        .outerjoin(
+            StockLevel,
+            sa.and_(
+                StockLevel.variant_id == OrderLine.variant_id,
+                StockLevel.warehouse_id == warehouse_id,
+            ),
+        )
         .where(OrderLine.order_id.in_(list(by_id)))  # type: ignore[attr-defined]
     ).all()
     lines = [
-        PickLine(order_id=line.order_id, paid_at=_iso(by_id[line.order_id].paid_at),
-                 sku=line.sku, name=line.name, quantity=line.quantity, bin_location=bin_,
-                 express=by_id[line.order_id].shipping_service == "express")
+        PickLine(
+            order_id=line.order_id,
+            paid_at=_iso(by_id[line.order_id].paid_at),
+            sku=line.sku,
+            name=line.name,
+            quantity=line.quantity,
+            bin_location=bin_,
+            express=by_id[line.order_id].shipping_service == "express",
+        )
         for line, bin_ in rows
     ]
-    lines.sort(key=lambda l: (not l.express, l.bin_location or "~", l.order_id))
-    return PickList(warehouse_id=warehouse_id, code=warehouse.code,
-                    generated_at=utc_now().isoformat(timespec="seconds"), orders=len(orders),
-                    lines=lines)
+    lines.sort(key=lambda pick: (not pick.express, pick.bin_location or "~", pick.order_id))
+    return PickList(
+        warehouse_id=warehouse_id,
+        code=warehouse.code,
+        generated_at=utc_now().isoformat(timespec="seconds"),
+        orders=len(orders),
+        lines=lines,
+    )
 
 
 def _iso(moment: object) -> str | None:
     return None if moment is None else as_utc(moment).isoformat(timespec="minutes")  # type: ignore[arg-type]
-

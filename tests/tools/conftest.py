@@ -14,8 +14,10 @@ from db.models import AuditChannel
 from server import create_app
 from tools.base import Actor, run_tool
 
-STAFF_BY_ROLE = {role: (index, email) for index, (email, _, role) in
-                 reversed(list(enumerate(catalogue.STAFF, start=1)))}
+STAFF_BY_ROLE = {
+    role: (index, email)
+    for index, (email, _, role) in reversed(list(enumerate(catalogue.STAFF, start=1)))
+}
 
 
 def actor(role: str, channel: AuditChannel = AuditChannel.REST) -> Actor:

@@ -6,8 +6,14 @@ import pytest
 
 from tools.base import Conflict, Forbidden, InvalidInput, NotFound
 
-NEW = {"code": "NTE", "name": "Nantes Carquefou", "address_line": "2 rue du Tertre",
-       "postcode": "44470", "city": "Carquefou", "capacity_locations": 1500}
+NEW = {
+    "code": "NTE",
+    "name": "Nantes Carquefou",
+    "address_line": "2 rue du Tertre",
+    "postcode": "44470",
+    "city": "Carquefou",
+    "capacity_locations": 1500,
+}
 
 
 def test_list_warehouses_pages_with_a_cursor(api: Any) -> None:
@@ -15,8 +21,7 @@ def test_list_warehouses_pages_with_a_cursor(api: Any) -> None:
     assert first.status_code == 200
     page = first.json()
     assert [w["code"] for w in page["items"]] == ["LYS", "PAR", "LIL", "MRS"]
-    second = api("viewer", "GET", "/warehouses", params={"limit": 4,
-                                                          "cursor": page["next_cursor"]})
+    second = api("viewer", "GET", "/warehouses", params={"limit": 4, "cursor": page["next_cursor"]})
     assert [w["code"] for w in second.json()["items"]] == ["BOD", "TLS"]
     assert second.json()["next_cursor"] is None
 
@@ -26,10 +31,14 @@ def test_create_warehouse_records_audit_and_event(api: Any, sql: Any) -> None:
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["code"] == "NTE" and created["country"] == "FR"
-    assert sql("SELECT actor FROM audit_log WHERE action = 'create_warehouse'") == \
-        "thomas.bernard@maison-lumen.fr"
-    assert sql("SELECT type FROM domain_events WHERE entity_id = :id",
-               id=str(created["id"])) == "warehouse_created"
+    assert (
+        sql("SELECT actor FROM audit_log WHERE action = 'create_warehouse'")
+        == "thomas.bernard@maison-lumen.fr"
+    )
+    assert (
+        sql("SELECT type FROM domain_events WHERE entity_id = :id", id=str(created["id"]))
+        == "warehouse_created"
+    )
 
 
 def test_create_warehouse_rejects_a_used_code_and_writes_nothing(api: Any, sql: Any) -> None:
@@ -40,10 +49,15 @@ def test_create_warehouse_rejects_a_used_code_and_writes_nothing(api: Any, sql: 
     assert sql("SELECT COUNT(*) FROM domain_events") == 0
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"code": "lyon"}, "code"), ({"capacity_locations": 0}, "capacity_locations"),
-    ({"country": "France"}, "country"), ({"unexpected": 1}, "unexpected"),
-])
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"code": "lyon"}, "code"),
+        ({"capacity_locations": 0}, "capacity_locations"),
+        ({"country": "France"}, "country"),
+        ({"unexpected": 1}, "unexpected"),
+    ],
+)
 def test_create_warehouse_rejects_bad_input(api: Any, change: dict, field: str) -> None:
     response = api("manager", "POST", "/warehouses", json={**NEW, **change})
     assert response.status_code == 422
@@ -94,30 +108,40 @@ def test_update_warehouse_refuses_to_close_one_with_orders_to_ship(call: Any, sq
 def test_capacity_comes_from_stock_levels(call: Any, sql: Any) -> None:
     capacity = call("viewer", "warehouse_capacity", warehouse_id=1)
     assert capacity.units_on_hand == sql(
-        "SELECT SUM(on_hand) FROM stock_levels WHERE warehouse_id = 1")
+        "SELECT SUM(on_hand) FROM stock_levels WHERE warehouse_id = 1"
+    )
     assert 0 < capacity.used_locations <= capacity.total_locations
     assert capacity.utilisation == round(capacity.used_locations / 12000, 4)
 
 
 def test_performance_counts_shipped_orders_in_the_period(call: Any, sql: Any) -> None:
-    result = call("viewer", "warehouse_performance", warehouse_id=1,
-                  start="2026-10-01", end="2026-10-31")
+    result = call(
+        "viewer", "warehouse_performance", warehouse_id=1, start="2026-10-01", end="2026-10-31"
+    )
     assert result.orders_shipped == sql(
         "SELECT COUNT(*) FROM orders WHERE warehouse_id = 1 AND shipped_at >= '2026-10-01'"
-        " AND shipped_at < '2026-11-01'")
+        " AND shipped_at < '2026-11-01'"
+    )
     assert result.orders_shipped > 0
     assert 0 < result.avg_hours_paid_to_shipped < 72
     with pytest.raises(InvalidInput, match="starts"):
-        call("viewer", "warehouse_performance", warehouse_id=1, start="2026-10-31",
-             end="2026-10-01")
+        call(
+            "viewer", "warehouse_performance", warehouse_id=1, start="2026-10-31", end="2026-10-01"
+        )
 
 
 def test_pick_list_covers_orders_waiting_to_ship(call: Any, sql: Any) -> None:
-    waiting = sql("SELECT warehouse_id FROM orders WHERE status IN ('paid', 'processing')"
-                  " GROUP BY warehouse_id ORDER BY COUNT(*) DESC LIMIT 1")
+    waiting = sql(
+        "SELECT warehouse_id FROM orders WHERE status IN ('paid', 'processing')"
+        " GROUP BY warehouse_id ORDER BY COUNT(*) DESC LIMIT 1"
+    )
     result = call("support", "pick_list", warehouse_id=waiting)
-    assert result.orders == sql("SELECT COUNT(*) FROM orders WHERE warehouse_id = :w AND "
-                                "status IN ('paid', 'processing')", w=waiting)
-    assert {line.order_id for line in result.lines} and all(l.quantity > 0 for l in result.lines)
+    assert result.orders == sql(
+        "SELECT COUNT(*) FROM orders WHERE warehouse_id = :w AND status IN ('paid', 'processing')",
+        w=waiting,
+    )
+    assert {line.order_id for line in result.lines} and all(
+        line.quantity > 0 for line in result.lines
+    )
     express = [line.express for line in result.lines]
     assert express == sorted(express, reverse=True)
