@@ -2,6 +2,7 @@
 
 import inspect
 import time
+from functools import cache
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -21,10 +22,11 @@ from core.logging import configure_logging, get_logger
 from core.settings import get_settings
 from db import migrate
 from db.engine import describe_url, get_engine
-from db.models import AuditChannel
+from db.models import AuditChannel, Document
 from tools import load_tools
 from tools.auth import authenticate
-from tools.base import REGISTRY, Actor, ToolError, ToolSpec, run_tool
+from tools.base import REGISTRY, Actor, NotFound, ToolError, ToolSpec, run_tool
+from tools.telemetry import Telemetry
 
 log = get_logger("comptoir.http")
 
@@ -87,6 +89,55 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
     return {"error": {"code": code, "message": message, "field": field}}
 
 
+class RequestContext:
+    """Gives each request an id (the caller's x-request-id or a new one), binds it to the logs
+    and the response, and logs one line per request. Plain ASGI: no per-request task."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = (
+            next(
+                (
+                    value.decode("latin-1")
+                    for key, value in scope["headers"]
+                    if key == b"x-request-id"
+                ),
+                "",
+            )[:40]
+            or uuid.uuid4().hex[:16]
+        )
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(request_id=request_id):
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    ms=round((time.perf_counter() - started) * 1000, 1),
+                )
+
+
 def current_actor(
     request: Request,
     authorization: str | None = Header(default=None, description="Bearer <API key>"),
@@ -95,10 +146,12 @@ def current_actor(
     if authorization:
         scheme, _, value = authorization.partition(" ")
         token = value.strip() if scheme.lower() == "bearer" else None
-    with Session(request.app.state.engine) as session:
-        return authenticate(
-            session, token, AuditChannel.REST, request_id=request.headers.get("x-request-id")
-        )
+    return authenticate(
+        request.app.state.engine, token, AuditChannel.REST, request_id=request.state.request_id
+    )
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
 def tool_endpoint(spec: ToolSpec) -> Callable[..., Any]:
@@ -175,8 +228,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+@cache
 def tool_routers() -> list[APIRouter]:
-    """One router per agent domain, each route calling its tool."""
+    """One router per agent domain, each route calling its tool (built once per process)."""
     load_tools()
     routers: dict[str, APIRouter] = {}
     for spec in REGISTRY.values():
@@ -202,7 +256,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or get_engine()
-        yield
+        telemetry = Telemetry(app.state.engine).start()
+        try:
+            yield
+        finally:
+            telemetry.stop()
 
     app = FastAPI(
         title="Comptoir",
@@ -211,25 +269,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Any) -> Any:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-        response.headers["x-request-id"] = request_id
-        log.info(
-            "request",
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            request_id=request_id,
-            ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-        return response
+    app.add_middleware(RequestContext)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -260,6 +300,25 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     for router in tool_routers():
         app.include_router(router)
+
+    @app.get(
+        "/api/v1/documents/{document_id}/file",
+        tags=["documents"],
+        response_class=FileResponse,
+        responses=ERROR_RESPONSES,
+    )
+    def download_document(document_id: int, request: Request, actor: ActorDep) -> FileResponse:
+        """The file of a generated document (invoice, credit note, packing slip, label)."""
+        with Session(request.app.state.engine) as session:
+            document = session.get(Document, document_id)
+        if document is None:
+            raise NotFound(f"document {document_id} does not exist", field="document_id")
+        folder = (settings.data_dir / "documents").resolve()
+        path = (folder / document.path).resolve()
+        if not path.is_relative_to(folder) or not path.is_file():
+            raise NotFound(f"the file of document {document_id} is missing; generate it again")
+        media = {"pdf": "application/pdf", "png": "image/png", "zpl": "text/plain"}
+        return FileResponse(path, media_type=media[document.format], filename=path.name)
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

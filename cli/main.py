@@ -2,7 +2,7 @@
 
 import typer
 
-from cli import database, serve
+from cli import database, serve, tools_command
 
 app = typer.Typer(
     name="comptoir",
@@ -13,3 +13,4 @@ app = typer.Typer(
 app.add_typer(database.db_app, name="db")
 app.command("seed")(database.seed)
 app.command("serve")(serve.serve)
+app.command("tools")(tools_command.tools)

@@ -1,7 +1,7 @@
 """Shared building blocks for the tables: naming convention, timestamps, enum columns."""
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -18,8 +18,21 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+_clock_offset = timedelta(0)
+
+
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """The current time, for every timestamp Comptoir writes or compares against."""
+    return datetime.now(UTC) + _clock_offset
+
+
+def set_clock(moment: datetime | None) -> None:
+    """Make `utc_now()` start from `moment` and keep ticking (None: back to real time).
+
+    Tests set it to the seeded demo's "now", so their data is as fresh on any later day.
+    """
+    global _clock_offset
+    _clock_offset = timedelta(0) if moment is None else moment - datetime.now(UTC)
 
 
 def as_utc(moment: datetime) -> datetime:

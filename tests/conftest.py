@@ -5,7 +5,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -13,11 +13,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from db import migrate
+from db.base import set_clock
 from db.demo.seed import seed_database
 from db.engine import create_db_engine
 
 DEMO_DAY = date(2026, 11, 25)
+DEMO_NOW = datetime(2026, 11, 25, 18, 5, tzinfo=UTC)  # just after the seeded history ends
 BACKENDS = ["sqlite", "postgres"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def demo_clock() -> Iterator[None]:
+    """Tools see the seeded demo's "now", whatever day the tests run on."""
+    set_clock(DEMO_NOW)
+    yield
+    set_clock(None)
 
 
 def postgres_url() -> str | None:

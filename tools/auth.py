@@ -1,33 +1,43 @@
 """Who is calling: API keys sent as bearer tokens, resolved to an active staff user."""
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from core.security import hash_api_key
 from db.base import as_utc, utc_now
 from db.models import ApiKey, AuditChannel, StaffUser
 from tools.base import Actor, Unauthorized
 
+# A Core query on every request: cheap enough that keys need no cache, so a revoked or
+# expired key stops working at once.
+_KEY_LOOKUP = (
+    sa.select(
+        ApiKey.revoked_at,
+        ApiKey.expires_at,
+        StaffUser.id,
+        StaffUser.email,  # type: ignore[call-overload]
+        StaffUser.role,
+        StaffUser.is_active,
+    )
+    .join(StaffUser, StaffUser.id == ApiKey.user_id)
+    .where(ApiKey.key_hash == sa.bindparam("key_hash"))
+)
+
 
 def authenticate(
-    session: Session, token: str | None, channel: AuditChannel, request_id: str | None = None
+    engine: Engine, token: str | None, channel: AuditChannel, request_id: str | None = None
 ) -> Actor:
     if not token:
         raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
-    row = session.exec(
-        select(ApiKey, StaffUser)
-        .join(StaffUser, StaffUser.id == ApiKey.user_id)  # type: ignore[arg-type]
-        .where(ApiKey.key_hash == hash_api_key(token))
-    ).first()
+    with engine.connect() as connection:
+        row = connection.execute(_KEY_LOOKUP, {"key_hash": hash_api_key(token)}).first()
     if row is None:
         raise Unauthorized("this API key is not valid")
-    key, user = row
-    now = utc_now()
-    if key.revoked_at is not None:
+    revoked_at, expires_at, user_id, email, role, is_active = row
+    if revoked_at is not None:
         raise Unauthorized("this API key has been revoked")
-    if key.expires_at is not None and as_utc(key.expires_at) <= now:
+    if expires_at is not None and as_utc(expires_at) <= utc_now():
         raise Unauthorized("this API key has expired")
-    if not user.is_active:
-        raise Unauthorized(f"the account {user.email} is deactivated")
-    return Actor(
-        user_id=user.id, email=user.email, role=user.role, channel=channel, request_id=request_id
-    )
+    if not is_active:
+        raise Unauthorized(f"the account {email} is deactivated")
+    return Actor(user_id=user_id, email=email, role=role, channel=channel, request_id=request_id)

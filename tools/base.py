@@ -10,6 +10,7 @@ enforce. Tools never commit: `run_tool` wraps one call in one transaction.
 
 import inspect
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from db.base import utc_now
-from db.models import AuditChannel, AuditEntry, DomainEvent, Role
+from db.models import AuditChannel, AuditEntry, DomainEvent, MetricKind, Role
+from tools.telemetry import Measurement, observe
 
 AGENTS = (
     "monitoring", "orders", "products", "marketplace", "customers", "inventory", "transport",
@@ -283,8 +285,33 @@ def run_tool(engine: Engine, actor: Actor, name: str, args: dict[str, Any]) -> A
     spec = REGISTRY.get(name)
     if spec is None:
         raise NotFound(f"there is no tool named {name!r}")
-    check_role(spec, actor)
-    arguments = validate_args(spec, args)
+    started = time.perf_counter()
+    error_code = None
+    try:
+        check_role(spec, actor)
+        arguments = validate_args(spec, args)
+        return _run_in_transaction(engine, actor, spec, arguments)
+    except ToolError as error:
+        error_code = error.code
+        raise
+    except Exception as error:
+        error_code = type(error).__name__
+        raise
+    finally:
+        observe(
+            engine,
+            Measurement(
+                agent=spec.agent,
+                kind=MetricKind.TOOL_CALL,
+                name=spec.name,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                success=error_code is None,
+                error_code=error_code,
+            ),
+        )
+
+
+def _run_in_transaction(engine: Engine, actor: Actor, spec: ToolSpec, arguments: BaseModel) -> Any:
     with Session(engine, expire_on_commit=False) as session:
         if spec.writes:
             # Writers take SQLite's write lock up front; PostgreSQL relies on row locks.
@@ -300,9 +327,9 @@ def run_tool(engine: Engine, actor: Actor, name: str, args: dict[str, Any]) -> A
             result = spec.func(context, **dict(arguments))
             session.flush()
             if any(changed) and context.records == 0:
-                raise RuntimeError(f"{name} changed rows without an audit entry and an event")
+                raise RuntimeError(f"{spec.name} changed rows without an audit entry and event")
             if any(changed) and not spec.writes:
-                raise RuntimeError(f"{name} is declared read-only but changed rows")
+                raise RuntimeError(f"{spec.name} is declared read-only but changed rows")
             session.commit()
         except BaseException:
             session.rollback()

@@ -7,6 +7,9 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlmodel import Session, SQLModel, select
 
+from db.base import utc_now
+from db.demo.catalogue import SYSTEM_SETTINGS
+from db.models import SystemSetting
 from tools.base import InvalidInput, NotFound
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -39,7 +42,8 @@ def get_or_404(
     else:
         row = session.get(model, id_)
     if row is None:
-        name = label or model.__tablename__.rstrip("s").replace("_", " ")  # type: ignore[attr-defined]
+        table = str(model.__tablename__)
+        name = label or table.rstrip("s").replace("_", " ")
         raise NotFound(f"{name} {id_} does not exist", field=f"{name.replace(' ', '_')}_id")
     return row
 
@@ -67,6 +71,27 @@ def paginate(
     return rows, next_cursor
 
 
+SEEDED_SETTINGS: dict[str, Any] = {key: value for key, value, *_ in SYSTEM_SETTINGS}
+
+
+def setting(session: Session, key: str, default: Any = None) -> Any:
+    """A merchant setting from system_settings; when it is unset, `default`, else the value
+    Comptoir ships with."""
+    row = session.get(SystemSetting, key)
+    if row is not None and row.value is not None and row.value != "":
+        return row.value
+    return default if default is not None else SEEDED_SETTINGS.get(key)
+
+
+def setting_int(session: Session, key: str, default: int | None = None) -> int:
+    """An integer setting; a stored value that is not a number falls back like an unset one."""
+    fallback = default if default is not None else SEEDED_SETTINGS[key]
+    try:
+        return int(setting(session, key, fallback))
+    except (TypeError, ValueError):
+        return int(fallback)
+
+
 def euros(cents: int) -> str:
     """A euro amount as a French merchant reads it: 1 234,50 EUR."""
     sign = "-" if cents < 0 else ""
@@ -78,7 +103,7 @@ def period(
     start: date | None, end: date | None, default_days: int = 30, today: date | None = None
 ) -> tuple[datetime, datetime]:
     """[start, end] as UTC datetimes covering whole days; the last `default_days` by default."""
-    end = end or today or datetime.now(UTC).date()
+    end = end or today or utc_now().date()
     start = start or end - timedelta(days=default_days - 1)
     if start > end:
         raise InvalidInput(f"the period starts ({start}) after it ends ({end})", field="start")

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from db.base import as_utc, utc_now
 from db.models import (
@@ -176,7 +176,7 @@ def delete_warehouse(ctx: ToolContext, warehouse_id: WarehouseId) -> WarehouseOu
             "take it out of service instead of deleting it"
         )
     before = _out(warehouse).model_dump()
-    ctx.session.exec(sa.delete(StockLevel).where(StockLevel.warehouse_id == warehouse_id))  # type: ignore[call-overload]
+    ctx.session.execute(sa.delete(StockLevel).where(col(StockLevel.warehouse_id) == warehouse_id))
     ctx.session.delete(warehouse)
     ctx.record(
         action="delete_warehouse",
@@ -223,7 +223,9 @@ def warehouse_capacity(ctx: ToolContext, warehouse_id: WarehouseId) -> Capacity:
     warehouse = get_or_404(ctx.session, Warehouse, warehouse_id)
     used, units, reserved = ctx.session.exec(
         select(
-            func.count(sa.distinct(StockLevel.bin_location)).filter(StockLevel.on_hand > 0),
+            func.count(sa.distinct(col(StockLevel.bin_location))).filter(
+                col(StockLevel.on_hand) > 0
+            ),
             func.coalesce(func.sum(StockLevel.on_hand), 0),
             func.coalesce(func.sum(StockLevel.reserved), 0),
         ).where(StockLevel.warehouse_id == warehouse_id)
@@ -275,11 +277,11 @@ def warehouse_performance(
         Order.paid_at.is_not(None),  # type: ignore[union-attr]
     )
     rows = ctx.session.exec(shipped).all()
-    hours = [(as_utc(s) - as_utc(p)).total_seconds() / 3600 for _, p, s in rows]
+    hours = [(as_utc(s) - as_utc(p)).total_seconds() / 3600 for _, p, s in rows if s and p]
     units = ctx.session.exec(
         select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(
-            OrderLine.order_id.in_(shipped.with_only_columns(Order.id).scalar_subquery())
-        )  # type: ignore[attr-defined]
+            col(OrderLine.order_id).in_(shipped.with_only_columns(col(Order.id)).scalar_subquery())
+        )
     ).one()
     open_orders = ctx.session.exec(
         select(func.count())
@@ -336,7 +338,9 @@ def pick_list(
             Order.status.in_([OrderStatus.PAID, OrderStatus.PROCESSING]),  # type: ignore[attr-defined]
         )
         .order_by(
-            sa.case((Order.shipping_service == "express", 0), else_=1), Order.paid_at, Order.id
+            sa.case((col(Order.shipping_service) == "express", 0), else_=1),
+            col(Order.paid_at),
+            col(Order.id),
         )
         .limit(max_orders)
     ).all()
@@ -347,8 +351,8 @@ def pick_list(
         .outerjoin(
             StockLevel,
             sa.and_(
-                StockLevel.variant_id == OrderLine.variant_id,
-                StockLevel.warehouse_id == warehouse_id,
+                col(StockLevel.variant_id) == col(OrderLine.variant_id),
+                col(StockLevel.warehouse_id) == warehouse_id,
             ),
         )
         .where(OrderLine.order_id.in_(list(by_id)))  # type: ignore[attr-defined]

@@ -1,0 +1,290 @@
+"""The sales report and the dashboard, part of the backoffice agent's tools (registered by
+tools/backoffice.py). Every figure is computed from orders, refunds, returns, stock levels,
+marketplace messages and alerts; nothing is estimated."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, func, select
+
+from db.base import utc_now
+from db.models import (
+    AlertStatus,
+    Category,
+    MarketplaceMessage,
+    MessageDirection,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Product,
+    ProductVariant,
+    Refund,
+    RefundStatus,
+    ReturnRequest,
+    ReturnStatus,
+    RiskAlert,
+    SalesChannel,
+    StockLevel,
+    SystemAlert,
+)
+from tools.base import ToolContext, tool
+from tools.common import period
+
+# Orders that count as sales: paid at some point and not cancelled. Returned orders stay
+# in the gross figures; their refunds come off in the net ones.
+SOLD = (OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
+        OrderStatus.RETURNED)  # fmt: skip
+OPEN_RETURNS = (ReturnStatus.REQUESTED, ReturnStatus.AUTHORIZED, ReturnStatus.RECEIVED,
+                ReturnStatus.INSPECTED)  # fmt: skip
+ACTIVE_ALERTS = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+
+
+class ChannelSales(BaseModel):
+    channel: SalesChannel
+    orders: int
+    gross_revenue_cents: int
+    refunds_cents: int
+    net_revenue_cents: int
+    average_order_value_cents: int
+
+
+class CategorySales(BaseModel):
+    category: str
+    orders: int
+    units: int
+    revenue_cents: int = Field(description="Sum of the lines, VAT included, shipping excluded.")
+
+
+class ProductSales(BaseModel):
+    product_id: int
+    name: str
+    units: int
+    revenue_cents: int
+
+
+class SalesReport(BaseModel):
+    start: date
+    end: date
+    orders: int = Field(description="Orders placed in the period and paid, not cancelled.")
+    cancelled_orders: int
+    units: int
+    gross_revenue_cents: int = Field(description="Order totals, VAT and shipping included.")
+    shipping_cents: int
+    discount_cents: int
+    tax_cents: int
+    refunds_cents: int = Field(description="Refunds issued in the period (succeeded).")
+    net_revenue_cents: int = Field(description="Gross revenue minus refunds.")
+    average_order_value_cents: int
+    by_channel: list[ChannelSales]
+    by_category: list[CategorySales]
+    top_products: list[ProductSales]
+
+
+def _sold(since: datetime, until: datetime) -> Any:
+    return sa.and_(
+        col(Order.status).in_(SOLD), col(Order.placed_at) >= since, col(Order.placed_at) < until
+    )
+
+
+def _refunds_by_channel(session: Session, since: datetime, until: datetime) -> dict[str, int]:
+    rows = session.exec(
+        select(Order.channel, func.sum(Refund.amount_cents))
+        .join(Order, col(Order.id) == Refund.order_id)
+        .where(
+            Refund.status == RefundStatus.SUCCEEDED,
+            col(Refund.created_at) >= since,
+            col(Refund.created_at) < until,
+        )
+        .group_by(col(Order.channel))
+    ).all()
+    return {SalesChannel(channel).value: int(total or 0) for channel, total in rows}
+
+
+@tool(agent="backoffice", path="/backoffice/reports/sales")
+def sales_report(
+    ctx: ToolContext,
+    start: Annotated[date | None, Field(description="First day (default: 30 days ago).")] = None,
+    end: Annotated[date | None, Field(description="Last day, included (default: today).")] = None,
+    top: Annotated[int, Field(ge=1, le=50, description="How many top products to list.")] = 10,
+) -> SalesReport:
+    """Sales over a period from the real orders: orders, gross revenue, refunds issued, net
+    revenue and average order value, by channel and by category, and the best-selling
+    products. Pending and cancelled orders are not sales."""
+    since, until = period(start, end)
+    s = ctx.session
+    sold = _sold(since, until)
+    channels = s.execute(
+        sa.select(
+            col(Order.channel),
+            func.count(),
+            func.sum(col(Order.total_cents)),
+            func.sum(col(Order.shipping_cents)),
+            func.sum(col(Order.discount_cents)),
+            func.sum(col(Order.tax_cents)),
+        )
+        .where(sold)
+        .group_by(col(Order.channel))
+    ).all()
+    refunds = _refunds_by_channel(s, since, until)
+    by_channel, totals = [], [0, 0, 0, 0, 0]
+    for channel, orders, gross, shipping, discount, tax in channels:
+        name = SalesChannel(channel)
+        for i, figure in enumerate((orders, gross, shipping, discount, tax)):
+            totals[i] += int(figure or 0)
+        refunded = refunds.get(name.value, 0)
+        by_channel.append(
+            ChannelSales(
+                channel=name,
+                orders=orders,
+                gross_revenue_cents=int(gross or 0),
+                refunds_cents=refunded,
+                net_revenue_cents=int(gross or 0) - refunded,
+                average_order_value_cents=round(int(gross or 0) / orders) if orders else 0,
+            )
+        )
+    for channel_name, refunded in refunds.items():  # refunds on channels with no sales now
+        if channel_name not in {c.channel.value for c in by_channel}:
+            by_channel.append(
+                ChannelSales(
+                    channel=SalesChannel(channel_name),
+                    orders=0,
+                    gross_revenue_cents=0,
+                    refunds_cents=refunded,
+                    net_revenue_cents=-refunded,
+                    average_order_value_cents=0,
+                )
+            )
+    by_channel.sort(key=lambda c: -c.gross_revenue_cents)
+    orders, gross, shipping, discount, tax = totals
+    lines = (
+        sa.select(
+            col(Category.name),
+            col(Product.id),
+            col(Product.name),
+            col(OrderLine.order_id),
+            col(OrderLine.quantity),
+            col(OrderLine.total_cents),
+        )
+        .join(Order, col(Order.id) == OrderLine.order_id)
+        .join(ProductVariant, col(ProductVariant.id) == OrderLine.variant_id)
+        .join(Product, col(Product.id) == ProductVariant.product_id)
+        .join(Category, col(Category.id) == Product.category_id)
+        .where(sold)
+    )
+    categories: dict[str, list[Any]] = {}
+    products: dict[int, list[Any]] = {}
+    units = 0
+    for category, product_id, product, order_id, quantity, total in s.execute(lines).all():
+        units += quantity
+        figures = categories.setdefault(category, [set(), 0, 0])
+        figures[0].add(order_id)
+        figures[1] += quantity
+        figures[2] += total
+        item = products.setdefault(product_id, [product, 0, 0])
+        item[1] += quantity
+        item[2] += total
+    refunded_total = sum(refunds.values())
+    return SalesReport(
+        start=since.date(),
+        end=(until - timedelta(days=1)).date(),
+        orders=orders,
+        cancelled_orders=s.exec(
+            select(func.count())
+            .select_from(Order)
+            .where(
+                Order.status == OrderStatus.CANCELLED,
+                col(Order.placed_at) >= since,
+                col(Order.placed_at) < until,
+            )
+        ).one(),
+        units=units,
+        gross_revenue_cents=gross,
+        shipping_cents=shipping,
+        discount_cents=discount,
+        tax_cents=tax,
+        refunds_cents=refunded_total,
+        net_revenue_cents=gross - refunded_total,
+        average_order_value_cents=round(gross / orders) if orders else 0,
+        by_channel=by_channel,
+        by_category=sorted(
+            (
+                CategorySales(category=name, orders=len(f[0]), units=f[1], revenue_cents=f[2])
+                for name, f in categories.items()
+            ),
+            key=lambda c: -c.revenue_cents,
+        ),
+        top_products=[
+            ProductSales(product_id=pid, name=p[0], units=p[1], revenue_cents=p[2])
+            for pid, p in sorted(products.items(), key=lambda item: (-item[1][2], item[0]))[:top]
+        ],
+    )
+
+
+class Figures(BaseModel):
+    orders: int
+    revenue_cents: int = Field(description="Totals of the orders placed and paid, VAT included.")
+    average_order_value_cents: int
+
+
+class Dashboard(BaseModel):
+    day: date
+    generated_at: datetime
+    today: Figures
+    last_7_days: Figures = Field(description="The 7 days ending on `day`, included.")
+    open_returns: int = Field(description="Returns requested, authorized, received or inspected.")
+    low_stock_skus: int = Field(description="SKUs below their reorder point in some warehouse.")
+    unread_marketplace_messages: int
+    open_system_alerts: int
+    open_risk_alerts: int
+
+
+def _figures(session: Session, since: datetime, until: datetime) -> Figures:
+    orders, revenue = session.exec(
+        select(func.count(), func.coalesce(func.sum(Order.total_cents), 0)).where(
+            _sold(since, until)
+        )
+    ).one()
+    return Figures(
+        orders=orders,
+        revenue_cents=int(revenue),
+        average_order_value_cents=round(int(revenue) / orders) if orders else 0,
+    )
+
+
+@tool(agent="backoffice", path="/backoffice/dashboard")
+def dashboard_metrics(
+    ctx: ToolContext,
+    day: Annotated[date | None, Field(description="The day to show (default: today, UTC).")] = None,
+) -> Dashboard:
+    """The merchant's dashboard: orders, revenue and average order value today and over the
+    last 7 days, open returns, low-stock SKUs, unread marketplace messages and open alerts."""
+    s = ctx.session
+    day = day or utc_now().date()
+    midnight = datetime.combine(day, time.min, tzinfo=UTC)
+    tomorrow = midnight + timedelta(days=1)
+
+    def count(model: Any, *where: Any) -> int:
+        return int(s.exec(select(func.count()).select_from(model).where(*where)).one())
+
+    low = s.exec(
+        select(func.count(sa.distinct(col(StockLevel.variant_id)))).where(
+            col(StockLevel.on_hand) - col(StockLevel.reserved) < col(StockLevel.reorder_point)
+        )
+    ).one()
+    return Dashboard(
+        day=day,
+        generated_at=utc_now(),
+        today=_figures(s, midnight, tomorrow),
+        last_7_days=_figures(s, midnight - timedelta(days=6), tomorrow),
+        open_returns=count(ReturnRequest, col(ReturnRequest.status).in_(OPEN_RETURNS)),
+        low_stock_skus=int(low),
+        unread_marketplace_messages=count(
+            MarketplaceMessage,
+            MarketplaceMessage.direction == MessageDirection.INBOUND,
+            col(MarketplaceMessage.is_read).is_(False),
+        ),
+        open_system_alerts=count(SystemAlert, col(SystemAlert.status).in_(ACTIVE_ALERTS)),
+        open_risk_alerts=count(RiskAlert, col(RiskAlert.status).in_(ACTIVE_ALERTS)),
+    )
