@@ -12,7 +12,10 @@ from db.demo import catalogue
 from db.demo.reference import demo_api_key
 from db.models import AuditChannel
 from server import create_app
+from tools import load_tools
 from tools.base import Actor, run_tool
+
+load_tools()
 
 STAFF_BY_ROLE = {
     role: (index, email)

@@ -396,9 +396,8 @@ def test_select_carrier_prefers_a_reliable_carrier_over_a_slightly_cheaper_one(
     # A merchant who only cares about price says so in the settings.
     execute(
         seeded_engine,
-        "INSERT INTO system_settings (key, value, value_type, description, updated_at,"
-        " updated_by) VALUES ('transport.score_price_weight', '1.0', 'number', 'price only',"
-        " :now, 'test')",
+        "UPDATE system_settings SET value = '1.0', updated_at = :now"
+        " WHERE key = 'transport.score_price_weight'",
         now=utc_now(),
     )
     assert call("viewer", "select_carrier", order_id=order_id).chosen.carrier_code == "cheapco"
