@@ -2,10 +2,10 @@
 
 import inspect
 import time
-from functools import cache
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import cache
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -161,10 +161,10 @@ def tool_endpoint(spec: ToolSpec) -> Callable[..., Any]:
     parameters = [
         inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
         inspect.Parameter(
-            "actor",
+            "authorization",
             inspect.Parameter.KEYWORD_ONLY,
-            annotation=Actor,
-            default=Depends(current_actor),
+            annotation=Annotated[str | None, Header(description="Bearer <API key>")],
+            default=None,
         ),
     ]
     for name in spec.path_params:
@@ -203,8 +203,9 @@ def tool_endpoint(spec: ToolSpec) -> Callable[..., Any]:
             )
 
     def endpoint(**kwargs: Any) -> Any:
+        # Authentication runs here rather than as a dependency: one thread hop per request.
         request: Request = kwargs.pop("request")
-        actor: Actor = kwargs.pop("actor")
+        actor = current_actor(request, kwargs.pop("authorization"))
         body = kwargs.pop("body", None)
         if body is not None:
             kwargs.update(dict(body))

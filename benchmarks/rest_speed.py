@@ -53,9 +53,22 @@ end
 
 def serve(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--host", "127.0.0.1",
-         "--no-access-log", *(["--factory"] if app.startswith("server:") else [])],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+            "--no-access-log",
+            *(["--factory"] if app.startswith("server:") else []),
+        ],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
     for _ in range(100):
         try:
             httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
@@ -66,8 +79,15 @@ def serve(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Pop
     raise RuntimeError(f"{app} did not start; see {log}")
 
 
-def load(url: str, seconds: int, connections: int, script: Path, method: str = "GET",
-         body: str | None = None, auth: str | None = None) -> dict[str, float]:
+def load(
+    url: str,
+    seconds: int,
+    connections: int,
+    script: Path,
+    method: str = "GET",
+    body: str | None = None,
+    auth: str | None = None,
+) -> dict[str, float]:
     env = {**os.environ, "WRK_METHOD": method}
     if body:
         env["WRK_BODY"] = body
@@ -75,7 +95,11 @@ def load(url: str, seconds: int, connections: int, script: Path, method: str = "
         env["WRK_AUTH"] = auth
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
-        env=env, capture_output=True, text=True, check=True).stdout
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     match = re.search(r"^JSON (.*)$", output, re.MULTILINE)
     assert match, output
     result = json.loads(match.group(1))
@@ -99,24 +123,47 @@ def main() -> None:
         engine.dispose()
         script = folder / "report.lua"
         script.write_text(LUA)
-        env = {**os.environ, "DATABASE_URL": url, "COMPTOIR_DATA_DIR": str(folder),
-               "COMPTOIR_LOG_FORMAT": "json", "COMPTOIR_LOG_LEVEL": "INFO"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "COMPTOIR_DATA_DIR": str(folder),
+            "COMPTOIR_LOG_FORMAT": "json",
+            "COMPTOIR_LOG_LEVEL": "INFO",
+        }
         auth = f"Bearer {demo_api_key(42, ADMIN)}"
         results = {}
         bare = serve("benchmarks.bare_app:app", 8871, env, folder / "bare.log")
         comptoir = serve("server:create_app", 8872, env, folder / "comptoir.log")
         try:
             for name, call in (
-                ("baseline read (bare FastAPI + SQLModel)",
-                 lambda: load("http://127.0.0.1:8871/warehouses/1", args.seconds,
-                              args.connections, script)),
-                ("Comptoir read GET /api/v1/warehouses/1",
-                 lambda: load("http://127.0.0.1:8872/api/v1/warehouses/1", args.seconds,
-                              args.connections, script, auth=auth)),
-                ("Comptoir write PATCH /api/v1/warehouses/1",
-                 lambda: load("http://127.0.0.1:8872/api/v1/warehouses/1", args.seconds,
-                              args.connections, script, method="PATCH",
-                              body='{"capacity_locations": 12001}', auth=auth)),
+                (
+                    "baseline read (bare FastAPI + SQLModel)",
+                    lambda: load(
+                        "http://127.0.0.1:8871/warehouses/1", args.seconds, args.connections, script
+                    ),
+                ),
+                (
+                    "Comptoir read GET /api/v1/warehouses/1",
+                    lambda: load(
+                        "http://127.0.0.1:8872/api/v1/warehouses/1",
+                        args.seconds,
+                        args.connections,
+                        script,
+                        auth=auth,
+                    ),
+                ),
+                (
+                    "Comptoir write PATCH /api/v1/warehouses/1",
+                    lambda: load(
+                        "http://127.0.0.1:8872/api/v1/warehouses/1",
+                        args.seconds,
+                        args.connections,
+                        script,
+                        method="PATCH",
+                        body='{"capacity_locations": 12001}',
+                        auth=auth,
+                    ),
+                ),
             ):
                 load("http://127.0.0.1:8871/warehouses/1", 2, args.connections, script)  # warm
                 results[name] = call()
@@ -126,14 +173,21 @@ def main() -> None:
                 process.send_signal(signal.SIGINT)
                 process.wait(timeout=20)
     baseline = next(iter(results.values()))["rps"]
-    table = Table(title=f"REST on loopback, {args.connections} connections, {args.seconds} s "
-                        f"each, {'PostgreSQL' if args.database_url else 'SQLite'}")
+    table = Table(
+        title=f"REST on loopback, {args.connections} connections, {args.seconds} s "
+        f"each, {'PostgreSQL' if args.database_url else 'SQLite'}"
+    )
     for column in ("endpoint", "req/s", "vs baseline", "p50 ms", "p95 ms", "errors"):
         table.add_column(column, justify="right")
     for name, r in results.items():
-        table.add_row(name, f"{r['rps']:.0f}", f"{r['rps'] / baseline:.0%}",
-                      f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}",
-                      str(int(r["errors"] + r["non2xx"])))
+        table.add_row(
+            name,
+            f"{r['rps']:.0f}",
+            f"{r['rps'] / baseline:.0%}",
+            f"{r['p50_ms']:.1f}",
+            f"{r['p95_ms']:.1f}",
+            str(int(r["errors"] + r["non2xx"])),
+        )
     console.print(table)
 
 

@@ -280,6 +280,16 @@ def check_role(spec: ToolSpec, actor: Actor) -> None:
         )
 
 
+ROWS_FLUSHED = "comptoir_rows_flushed"
+
+
+@sa.event.listens_for(Session, "after_flush")
+def _count_flushed_rows(session: Session, _context: Any) -> None:
+    """How many rows a session has written so far, for run_tool's checks."""
+    written = len(session.new) + len(session.dirty) + len(session.deleted)
+    session.info[ROWS_FLUSHED] = session.info.get(ROWS_FLUSHED, 0) + written
+
+
 def run_tool(engine: Engine, actor: Actor, name: str, args: dict[str, Any]) -> Any:
     """Validate, authorize and run one tool in one transaction; the REST and chat entry point."""
     spec = REGISTRY.get(name)
@@ -317,18 +327,13 @@ def _run_in_transaction(engine: Engine, actor: Actor, spec: ToolSpec, arguments:
             # Writers take SQLite's write lock up front; PostgreSQL relies on row locks.
             session.connection(execution_options={"sqlite_immediate": True})
         context = ToolContext(session=session, actor=actor)
-        changed: list[int] = []
-        sa.event.listen(
-            session,
-            "after_flush",
-            lambda s, _: changed.append(len(s.new) + len(s.dirty) + len(s.deleted)),
-        )
         try:
             result = spec.func(context, **dict(arguments))
             session.flush()
-            if any(changed) and context.records == 0:
+            changed = session.info.get(ROWS_FLUSHED, 0)
+            if changed and context.records == 0:
                 raise RuntimeError(f"{spec.name} changed rows without an audit entry and event")
-            if any(changed) and not spec.writes:
+            if changed and not spec.writes:
                 raise RuntimeError(f"{spec.name} is declared read-only but changed rows")
             session.commit()
         except BaseException:

@@ -9,7 +9,6 @@ import threading
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from core.logging import get_logger
 from db.base import utc_now
@@ -35,7 +34,7 @@ class Telemetry:
     def __init__(self, engine: Engine, interval_s: float = 2.0) -> None:
         self.engine = engine
         self.interval_s = interval_s
-        self.buffer: list[AgentMetric] = []
+        self.buffer: list[dict[str, object]] = []
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="telemetry", daemon=True)
@@ -52,7 +51,7 @@ class Telemetry:
         self.flush()
 
     def add(self, measurement: Measurement) -> None:
-        row = AgentMetric(**measurement.__dict__, recorded_at=utc_now())
+        row = {**measurement.__dict__, "kind": measurement.kind.value, "recorded_at": utc_now()}
         with self.lock:
             self.buffer.append(row)
 
@@ -62,9 +61,8 @@ class Telemetry:
         if not rows:
             return 0
         try:
-            with Session(self.engine) as session:
-                session.add_all(rows)
-                session.commit()
+            with self.engine.begin() as connection:  # one executemany, no ORM objects
+                connection.execute(AgentMetric.__table__.insert(), rows)  # type: ignore[attr-defined]
         except Exception:  # measurements must never take the service down
             log.warning("could not write metrics", exc_info=True, dropped=len(rows))
             return 0
