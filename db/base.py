@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -35,9 +35,16 @@ def set_clock(moment: datetime | None) -> None:
     _clock_offset = timedelta(0) if moment is None else moment - datetime.now(UTC)
 
 
-def as_utc(moment: datetime) -> datetime:
-    """Stored times are UTC; SQLite hands them back naive, PostgreSQL aware."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (None stays None): SQLite hands times back
+    naive, PostgreSQL aware in the connection's time zone."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def enum_field(

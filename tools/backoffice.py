@@ -287,10 +287,7 @@ class ApiKeyCreated(ApiKeyOut):
 
 
 def _key_out(key: ApiKey, email: str) -> ApiKeyOut:
-    def utc(moment: datetime | None) -> datetime | None:
-        return as_utc(moment) if moment else None
-
-    expires = utc(key.expires_at)
+    expires = as_utc(key.expires_at)
     status: Literal["active", "expired", "revoked"] = (
         "revoked"
         if key.revoked_at
@@ -307,8 +304,8 @@ def _key_out(key: ApiKey, email: str) -> ApiKeyOut:
         status=status,
         created_at=as_utc(key.created_at),
         expires_at=expires,
-        last_used_at=utc(key.last_used_at),
-        revoked_at=utc(key.revoked_at),
+        last_used_at=as_utc(key.last_used_at),
+        revoked_at=as_utc(key.revoked_at),
     )
 
 

@@ -1,7 +1,7 @@
 """Reading orders: the filtered list and one order in full."""
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -32,10 +32,6 @@ from tools.base import InvalidInput, ToolContext, tool
 from tools.common import Cursor, Limit, Page, euros, get_or_404, paginate, period
 
 OrderId = Annotated[int, Field(ge=1, description="Id of the order.")]
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else as_utc(moment).astimezone(UTC)
 
 
 # -- the list ----------------------------------------------------------------------------
@@ -335,10 +331,10 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
         note=order.note,
         cancel_reason=order.cancel_reason,
         placed_at=as_utc(order.placed_at),
-        paid_at=utc(order.paid_at),
-        shipped_at=utc(order.shipped_at),
-        delivered_at=utc(order.delivered_at),
-        cancelled_at=utc(order.cancelled_at),
+        paid_at=as_utc(order.paid_at),
+        shipped_at=as_utc(order.shipped_at),
+        delivered_at=as_utc(order.delivered_at),
+        cancelled_at=as_utc(order.cancelled_at),
         shipping_address=_address(session, order.shipping_address_id),
         billing_address=_address(session, order.billing_address_id),
         lines=[LineOut.model_validate(line, from_attributes=True) for line in lines],
@@ -373,8 +369,8 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
                 service=s.service,
                 tracking_number=s.tracking_number,
                 status=s.status,
-                shipped_at=utc(s.shipped_at),
-                delivered_at=utc(s.delivered_at),
+                shipped_at=as_utc(s.shipped_at),
+                delivered_at=as_utc(s.delivered_at),
                 estimated_delivery=s.estimated_delivery,
             )
             for s, code in shipments
@@ -386,7 +382,7 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
                 warehouse_id=r.warehouse_id,
                 quantity=r.quantity,
                 status=r.status,
-                expires_at=utc(r.expires_at),
+                expires_at=as_utc(r.expires_at),
             )
             for r in reservations
         ],

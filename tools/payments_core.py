@@ -309,8 +309,8 @@ def payment_out(session: Session, payment: Payment, message: str | None) -> Paym
         failure_code=payment.failure_code,
         failure_message=payment.failure_message,
         created_at=as_utc(payment.created_at),
-        authorized_at=utc_or_none(payment.authorized_at),
-        captured_at=utc_or_none(payment.captured_at),
+        authorized_at=as_utc(payment.authorized_at),
+        captured_at=as_utc(payment.captured_at),
         message=message,
         sandbox=sandbox,
     )
@@ -331,7 +331,3 @@ def refund_out(refund: Refund, message: str) -> RefundOut:
         created_at=as_utc(refund.created_at),
         message=message,
     )
-
-
-def utc_or_none(moment: datetime | None) -> datetime | None:
-    return as_utc(moment) if moment else None

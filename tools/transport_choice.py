@@ -198,7 +198,7 @@ def measured_on_time(session: Session, zone: ShippingZone) -> dict[int, tuple[in
     counts: dict[int, tuple[int, int]] = {}
     for carrier_id, delivered_at, due in rows:
         on_time, total = counts.get(carrier_id, (0, 0))
-        late = as_utc(delivered_at).date() > due  # type: ignore[arg-type, operator]
+        late = as_utc(delivered_at).date() > due  # type: ignore[union-attr, operator]
         counts[carrier_id] = (on_time + (not late), total + 1)
     return counts
 

@@ -1,6 +1,6 @@
 """Tools of the warehouse agent: warehouses, their capacity and performance, pick lists."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -379,5 +379,5 @@ def pick_list(
     )
 
 
-def _iso(moment: object) -> str | None:
-    return None if moment is None else as_utc(moment).isoformat(timespec="minutes")  # type: ignore[arg-type]
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else as_utc(moment).isoformat(timespec="minutes")
