@@ -1,14 +1,19 @@
 """REST throughput and latency of Comptoir against a bare FastAPI + SQLModel app, same run.
 
-    uv run python -m benchmarks.rest_speed [--database-url URL] [--seconds 10] [--connections 10]
+    uv run python -m benchmarks.rest_speed [--database-url URL] [--seconds 3] [--rounds 5]
+        [--connections 10]
 
 Needs `wrk` (Debian: apt-get install wrk). Seeds a fresh small demo database (SQLite file by
 default, or the PostgreSQL database given, which must be empty), then serves, one uvicorn
-worker each, on loopback:
-- the baseline: benchmarks/bare_app.py, GET /warehouses/1 (no auth, no logs, no tool layer);
+worker each with the same options, on loopback:
+- the baseline: benchmarks/bare_app.py, GET /warehouses/1 (no auth, no logs, no tool layer;
+  the same engine settings, from db.engine.create_db_engine);
 - Comptoir, with API-key auth and request logging on: the read GET /api/v1/warehouses/1 and
   the write PATCH /api/v1/warehouses/1 (one transaction with an audit entry and an event).
-Prints requests per second and p50/p95 latency of each, and Comptoir's share of the baseline.
+Each round loads the three in turn (each warmed first), so a machine shared with other work
+weighs on all three alike; the table gives each one's median over the rounds, and the
+ratios are medians of each round's own ratio. "CPU/req" is the server process's CPU time
+per request (Linux), which depends less on what else the machine runs than req/s does.
 Targets (issue 3): at least 70% of the baseline's requests per second, p95 under 50 ms.
 """
 
@@ -23,6 +28,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -32,8 +39,9 @@ from db.demo.reference import demo_api_key
 from db.demo.seed import seed_database
 from db.engine import create_db_engine
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 132)
 ADMIN = "claire.martin@maison-lumen.fr"
+BASELINE = "baseline: bare FastAPI + SQLModel GET /warehouses/1"
 LUA = """
 wrk.method = os.getenv("WRK_METHOD") or "GET"
 wrk.body = os.getenv("WRK_BODY")
@@ -69,7 +77,7 @@ def serve(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Pop
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    for _ in range(100):
+    for _ in range(300):  # up to a minute on a busy machine
         try:
             httpx.get(f"http://127.0.0.1:{port}/docs", timeout=1)
             return process
@@ -107,10 +115,32 @@ def load(
     return result
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), or None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    process: subprocess.Popen[bytes], url: str, seconds: int, **load_args: Any
+) -> dict[str, float]:
+    load(url, 1, **load_args)  # warm: connections, caches, compiled statements
+    before = cpu_seconds(process.pid)
+    result = load(url, seconds, **load_args)
+    after = cpu_seconds(process.pid)
+    if before is not None and after is not None and result["requests"]:
+        result["cpu_ms"] = (after - before) * 1000 / result["requests"]
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", help="An empty PostgreSQL database (default SQLite).")
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=3, help="Of load per endpoint and round.")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=10)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -131,64 +161,74 @@ def main() -> None:
             "COMPTOIR_LOG_LEVEL": "INFO",
         }
         auth = f"Bearer {demo_api_key(42, ADMIN)}"
-        results = {}
+        common = {"connections": args.connections, "script": script}
         bare = serve("benchmarks.bare_app:app", 8871, env, folder / "bare.log")
         comptoir = serve("server:create_app", 8872, env, folder / "comptoir.log")
+        endpoints: dict[str, tuple[subprocess.Popen[bytes], str, dict[str, Any]]] = {
+            BASELINE: (bare, "http://127.0.0.1:8871/warehouses/1", {}),
+            "Comptoir read GET /api/v1/warehouses/1": (
+                comptoir,
+                "http://127.0.0.1:8872/api/v1/warehouses/1",
+                {"auth": auth},
+            ),
+            "Comptoir write PATCH /api/v1/warehouses/1": (
+                comptoir,
+                "http://127.0.0.1:8872/api/v1/warehouses/1",
+                {"method": "PATCH", "body": '{"capacity_locations": 12001}', "auth": auth},
+            ),
+        }
+        rounds: list[dict[str, dict[str, float]]] = []
         try:
-            for name, call in (
-                (
-                    "baseline read (bare FastAPI + SQLModel)",
-                    lambda: load(
-                        "http://127.0.0.1:8871/warehouses/1", args.seconds, args.connections, script
-                    ),
-                ),
-                (
-                    "Comptoir read GET /api/v1/warehouses/1",
-                    lambda: load(
-                        "http://127.0.0.1:8872/api/v1/warehouses/1",
-                        args.seconds,
-                        args.connections,
-                        script,
-                        auth=auth,
-                    ),
-                ),
-                (
-                    "Comptoir write PATCH /api/v1/warehouses/1",
-                    lambda: load(
-                        "http://127.0.0.1:8872/api/v1/warehouses/1",
-                        args.seconds,
-                        args.connections,
-                        script,
-                        method="PATCH",
-                        body='{"capacity_locations": 12001}',
-                        auth=auth,
-                    ),
-                ),
-            ):
-                load("http://127.0.0.1:8871/warehouses/1", 2, args.connections, script)  # warm
-                results[name] = call()
-                console.print(f"{name}: {results[name]['rps']:.0f} req/s")
+            for number in range(1, args.rounds + 1):
+                results = {
+                    name: measure(process, target, args.seconds, **common, **options)
+                    for name, (process, target, options) in endpoints.items()
+                }
+                rounds.append(results)
+                console.print(
+                    f"round {number}: "
+                    + ", ".join(f"{r['rps']:.0f}" for r in results.values())
+                    + " req/s"
+                )
         finally:
             for process in (bare, comptoir):
                 process.send_signal(signal.SIGINT)
                 process.wait(timeout=20)
-    baseline = next(iter(results.values()))["rps"]
+    console.print(report(rounds, args))
+
+
+def report(rounds: list[dict[str, dict[str, float]]], args: argparse.Namespace) -> Table:
     table = Table(
-        title=f"REST on loopback, {args.connections} connections, {args.seconds} s "
-        f"each, {'PostgreSQL' if args.database_url else 'SQLite'}"
+        title=f"REST on loopback, {args.connections} connections, {len(rounds)} rounds of "
+        f"{args.seconds} s per endpoint, {'PostgreSQL' if args.database_url else 'SQLite'} "
+        "(medians)"
     )
-    for column in ("endpoint", "req/s", "vs baseline", "p50 ms", "p95 ms", "errors"):
+    for column in (
+        "endpoint",
+        "req/s",
+        "vs baseline",
+        "each round",
+        "p50 ms",
+        "p95 ms",
+        "CPU/req ms",
+        "errors",
+    ):
         table.add_column(column, justify="right")
-    for name, r in results.items():
+    for name in rounds[0]:
+        runs = [results[name] for results in rounds]
+        ratios = [results[name]["rps"] / results[BASELINE]["rps"] for results in rounds]
+        cpu = [r["cpu_ms"] for r in runs if "cpu_ms" in r]
         table.add_row(
             name,
-            f"{r['rps']:.0f}",
-            f"{r['rps'] / baseline:.0%}",
-            f"{r['p50_ms']:.1f}",
-            f"{r['p95_ms']:.1f}",
-            str(int(r["errors"] + r["non2xx"])),
+            f"{median(r['rps'] for r in runs):.0f}",
+            f"{median(ratios):.0%}",
+            " ".join(f"{ratio:.0%}" for ratio in ratios),
+            f"{median(r['p50_ms'] for r in runs):.1f}",
+            f"{median(r['p95_ms'] for r in runs):.1f}",
+            f"{median(cpu):.2f}" if cpu else "-",
+            str(int(sum(r["errors"] + r["non2xx"] for r in runs))),
         )
-    console.print(table)
+    return table
 
 
 if __name__ == "__main__":

@@ -32,6 +32,33 @@ class Settings(BaseSettings):
     # Used by later layers; declared here so there is one list of settings.
     openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY")
     openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    agent_model: str = Field(
+        default="gpt-4o-mini",
+        validation_alias="COMPTOIR_AGENT_MODEL",
+        description="Chat model of the agents, on the OpenAI-compatible endpoint.",
+    )
+    router_model: str | None = Field(
+        default=None,
+        validation_alias="COMPTOIR_ROUTER_MODEL",
+        description="Chat model of the supervisor; defaults to the agents' model.",
+    )
+    offline: bool = Field(
+        default=False,
+        validation_alias="COMPTOIR_OFFLINE",
+        description="Use the offline planner even when an endpoint is configured.",
+    )
+    max_hops: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        validation_alias="COMPTOIR_MAX_HOPS",
+        description="Model calls one chat turn may make before it stops.",
+    )
+    automations: bool = Field(
+        default=True,
+        validation_alias="COMPTOIR_AUTOMATIONS",
+        description="Run the automations (reactions to events) inside the server.",
+    )
     chroma_url: str | None = Field(default=None, validation_alias="CHROMA_URL")
     kafka_bootstrap_servers: str | None = Field(
         default=None, validation_alias="KAFKA_BOOTSTRAP_SERVERS"

@@ -12,14 +12,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from core.settings import get_settings
 from db import migrate
 from db.base import set_clock
 from db.demo.seed import seed_database
 from db.engine import create_db_engine
+from tests.data_folder import knowledge_data_dir, knowledge_folder
 
 DEMO_DAY = date(2026, 11, 25)
 DEMO_NOW = datetime(2026, 11, 25, 18, 5, tzinfo=UTC)  # just after the seeded history ends
 BACKENDS = ["sqlite", "postgres"]
+__all__ = ["knowledge_data_dir", "knowledge_folder"]  # autouse: every test's data folder
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -28,6 +31,18 @@ def demo_clock() -> Iterator[None]:
     set_clock(DEMO_NOW)
     yield
     set_clock(None)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def offline_models() -> Iterator[None]:
+    """Chat in tests runs on the offline planner, whatever OPENAI_* the environment has,
+    and servers under test run no background automations."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COMPTOIR_OFFLINE", "1")
+        patch.setenv("COMPTOIR_AUTOMATIONS", "0")  # tests/events runs them on purpose
+        get_settings.cache_clear()
+        yield
+    get_settings.cache_clear()
 
 
 def postgres_url() -> str | None:

@@ -1,6 +1,7 @@
 """Logs: JSON lines when asked, with the request id bound."""
 
 import json
+import logging
 
 import pytest
 import structlog
@@ -25,3 +26,11 @@ def test_json_logs_are_one_object_per_line(capsys: pytest.CaptureFixture[str]) -
     assert record["order_id"] == 1042
     assert record["request_id"] == "abc"
     assert record["level"] == "info"
+
+
+def test_uvicorn_access_log_stays_off_when_logging_is_configured() -> None:
+    # uvicorn writes its access line only if its logger has a handler; the server's own
+    # request line (with the request id) replaces it, so each request is logged once.
+    configure_logging(Settings())
+    assert not logging.getLogger("uvicorn.access").hasHandlers()
+    assert logging.getLogger("uvicorn.error").hasHandlers()

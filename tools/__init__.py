@@ -5,7 +5,7 @@ import importlib
 DOMAIN_MODULES = (
     "monitoring", "orders", "products", "marketplace", "customers", "inventory", "transport",
     "payments", "warehouse", "documents", "fraud", "risk", "knowledge", "after_sales",
-    "backoffice", "quality",
+    "backoffice", "quality", "events",
 )  # fmt: skip
 
 

@@ -24,13 +24,30 @@ _KEY_LOOKUP = (
 )
 
 
+MISSING_KEY = "an API key is required: send 'Authorization: Bearer <key>'"
+
+
 def authenticate(
     engine: Engine, token: str | None, channel: AuditChannel, request_id: str | None = None
 ) -> Actor:
+    """The active staff user holding this API key, looked up on a connection of its own."""
     if not token:
-        raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
+        raise Unauthorized(MISSING_KEY)
     with engine.connect() as connection:
-        row = connection.execute(_KEY_LOOKUP, {"key_hash": hash_api_key(token)}).first()
+        return identify(connection, token, channel, request_id)
+
+
+def identify(
+    connection: sa.Connection,
+    token: str | None,
+    channel: AuditChannel,
+    request_id: str | None = None,
+) -> Actor:
+    """The active staff user holding this API key, looked up on the caller's connection (REST
+    looks it up in the tool's own transaction: see run_tool_for_caller)."""
+    if not token:
+        raise Unauthorized(MISSING_KEY)
+    row = connection.execute(_KEY_LOOKUP, {"key_hash": hash_api_key(token)}).first()
     if row is None:
         raise Unauthorized("this API key is not valid")
     revoked_at, expires_at, user_id, email, role, is_active = row

@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, get_type_hints
 
@@ -22,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from db.base import utc_now
+from db.engine import serialized_writer
 from db.models import AuditChannel, AuditEntry, DomainEvent, MetricKind, Role
 from tools.telemetry import Measurement, observe
 
@@ -110,6 +112,10 @@ class Actor(BaseModel):
         return cls(user_id=None, email=f"system:{name}", role=Role.ADMIN, channel=channel)
 
 
+_INSERT_AUDIT = sa.insert(AuditEntry.__table__)  # type: ignore[attr-defined]
+_INSERT_EVENT = sa.insert(DomainEvent.__table__)  # type: ignore[attr-defined]
+
+
 @dataclass
 class ToolContext:
     session: Session
@@ -128,33 +134,40 @@ class ToolContext:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        """Write the audit entry and the outbox event of a change, in the change's transaction."""
+        """Write the audit entry and the outbox event of a change, in the change's transaction.
+
+        Two Core INSERTs on the session's connection: the same rows as ORM objects would
+        give, without building and flushing two mapped objects (a third of a write's time).
+        """
         now = utc_now()
-        self.session.add(
-            AuditEntry(
-                user_id=self.actor.user_id,
-                actor=self.actor.email,
-                channel=self.actor.channel,
-                action=action,
-                entity_type=entity_type,
-                entity_id=str(entity_id),
-                before=before,
-                after=after,
-                request_id=self.actor.request_id,
-                created_at=now,
-            )
+        connection = self.session.connection()
+        connection.execute(
+            _INSERT_AUDIT,
+            {
+                "user_id": self.actor.user_id,
+                "actor": self.actor.email,
+                "channel": self.actor.channel,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": str(entity_id),
+                "before": before,
+                "after": after,
+                "request_id": self.actor.request_id,
+                "created_at": now,
+            },
         )
-        self.session.add(
-            DomainEvent(
-                event_id=str(uuid.uuid4()),
-                type=event,
-                domain=domain,
-                entity_type=entity_type,
-                entity_id=str(entity_id),
-                payload=payload or after or {},
-                actor=self.actor.email,
-                created_at=now,
-            )
+        connection.execute(
+            _INSERT_EVENT,
+            {
+                "event_id": str(uuid.uuid4()),
+                "type": event,
+                "domain": domain,
+                "entity_type": entity_type,
+                "entity_id": str(entity_id),
+                "payload": payload or after or {},
+                "actor": self.actor.email,
+                "created_at": now,
+            },
         )
         self.records += 1
 
@@ -291,16 +304,61 @@ def _count_flushed_rows(session: Session, _context: Any) -> None:
 
 
 def run_tool(engine: Engine, actor: Actor, name: str, args: dict[str, Any]) -> Any:
-    """Validate, authorize and run one tool in one transaction; the REST and chat entry point."""
+    """Validate, authorize and run one tool in one transaction; the chat and automation entry
+    point (REST uses run_tool_for_caller, which identifies the caller in the same transaction)."""
+    return _run(engine, _spec(name), args, actor=actor)
+
+
+def run_tool_for_caller(
+    engine: Engine,
+    identify: Callable[[sa.Connection], Actor],
+    name: str,
+    args: dict[str, Any],
+) -> Any:
+    """As run_tool, for a caller known by a credential: `identify` finds the caller on the
+    tool's own connection, first thing in its transaction (so a request needs one connection
+    and one transaction), then the role is checked and the arguments validated. A caller who
+    cannot be identified raises Unauthorized and is not measured as a tool call."""
+    return _run(engine, _spec(name), args, identify=identify)
+
+
+def _spec(name: str) -> ToolSpec:
     spec = REGISTRY.get(name)
     if spec is None:
         raise NotFound(f"there is no tool named {name!r}")
+    return spec
+
+
+def _run(
+    engine: Engine,
+    spec: ToolSpec,
+    args: dict[str, Any],
+    *,
+    actor: Actor | None = None,
+    identify: Callable[[sa.Connection], Actor] | None = None,
+) -> Any:
     started = time.perf_counter()
     error_code = None
+    measured = identify is None
     try:
-        check_role(spec, actor)
-        arguments = validate_args(spec, args)
-        return _run_in_transaction(engine, actor, spec, arguments)
+        arguments = None
+        if actor is not None:  # nothing to look up: refuse before opening a transaction
+            check_role(spec, actor)
+            arguments = validate_args(spec, args)
+        with (
+            serialized_writer(engine) if spec.writes else nullcontext(),
+            Session(engine, expire_on_commit=False) as session,
+        ):
+            if spec.writes:
+                # Writers take SQLite's write lock up front; PostgreSQL relies on row locks.
+                session.connection(execution_options={"sqlite_immediate": True})
+            if identify is not None:
+                actor = identify(session.connection())
+                measured = True
+                check_role(spec, actor)
+                arguments = validate_args(spec, args)
+            assert actor is not None and arguments is not None
+            return _call(spec, session, actor, arguments)
     except ToolError as error:
         error_code = error.code
         raise
@@ -308,35 +366,33 @@ def run_tool(engine: Engine, actor: Actor, name: str, args: dict[str, Any]) -> A
         error_code = type(error).__name__
         raise
     finally:
-        observe(
-            engine,
-            Measurement(
-                agent=spec.agent,
-                kind=MetricKind.TOOL_CALL,
-                name=spec.name,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                success=error_code is None,
-                error_code=error_code,
-            ),
-        )
+        if measured:
+            observe(
+                engine,
+                Measurement(
+                    agent=spec.agent,
+                    kind=MetricKind.TOOL_CALL,
+                    name=spec.name,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    success=error_code is None,
+                    error_code=error_code,
+                ),
+            )
 
 
-def _run_in_transaction(engine: Engine, actor: Actor, spec: ToolSpec, arguments: BaseModel) -> Any:
-    with Session(engine, expire_on_commit=False) as session:
-        if spec.writes:
-            # Writers take SQLite's write lock up front; PostgreSQL relies on row locks.
-            session.connection(execution_options={"sqlite_immediate": True})
-        context = ToolContext(session=session, actor=actor)
-        try:
-            result = spec.func(context, **dict(arguments))
-            session.flush()
-            changed = session.info.get(ROWS_FLUSHED, 0)
-            if changed and context.records == 0:
-                raise RuntimeError(f"{spec.name} changed rows without an audit entry and event")
-            if changed and not spec.writes:
-                raise RuntimeError(f"{spec.name} is declared read-only but changed rows")
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+def _call(spec: ToolSpec, session: Session, actor: Actor, arguments: BaseModel) -> Any:
+    """The tool's function in the session's transaction, committed if it kept the rules."""
+    context = ToolContext(session=session, actor=actor)
+    try:
+        result = spec.func(context, **dict(arguments))
+        session.flush()
+        changed = session.info.get(ROWS_FLUSHED, 0)
+        if changed and context.records == 0:
+            raise RuntimeError(f"{spec.name} changed rows without an audit entry and event")
+        if (changed or context.records) and not spec.writes:
+            raise RuntimeError(f"{spec.name} is declared read-only but changed rows")
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return result

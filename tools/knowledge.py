@@ -1,10 +1,10 @@
-"""Tools of the knowledge agent: help articles (CRUD and list), keyword search, and what staff
-said about an article's helpfulness."""
+"""Tools of the knowledge agent: help articles (CRUD and list), search (vector, keyword or
+hybrid, see knowledge.search), and what staff said about an article's helpfulness."""
 
 import re
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
@@ -12,7 +12,11 @@ from sqlmodel import col, select
 
 from db.base import as_utc, utc_now
 from db.models import Article, ArticleFeedback, ArticleStatus
-from tools.base import MANAGERS, Conflict, InvalidInput, ToolContext, tool
+from knowledge.keyword import query_words
+from knowledge.search import Mode as SearchMode
+from knowledge.search import search
+from knowledge.store import VectorStoreUnavailable
+from tools.base import MANAGERS, Conflict, InvalidInput, ProviderError, ToolContext, tool
 from tools.common import Cursor, Limit, Page, get_or_404, paginate
 
 ArticleId = Annotated[int, Field(ge=1, description="Id of the article.")]
@@ -27,12 +31,6 @@ Tags = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=40)]],
     Field(max_length=20, description="Keywords people search with, e.g. ['refund', 'rma']."),
 ]
-STOPWORDS = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "has",
-    "have", "how", "i", "if", "in", "is", "it", "its", "me", "my", "of", "on", "or", "our",
-    "should", "the", "their", "there", "this", "to", "was", "we", "what", "when", "where",
-    "which", "who", "why", "will", "with", "you", "your",
-))  # fmt: skip
 
 
 class ArticleSummary(BaseModel):
@@ -286,44 +284,21 @@ def list_articles(
 class SearchHit(BaseModel):
     article: ArticleSummary
     score: float = Field(
-        description="Per query word: 3 per title match, 2 per tag, 1 per body match (3 at most),"
-        " scaled by the share of the query words the article holds."
+        description="Rank score: hybrid averages the vector and keyword scores, each scaled to"
+        " 0..1 (nudged by staff feedback); vector is the cosine similarity; keyword is BM25."
     )
+    vector_score: float | None = Field(description="Cosine similarity of the best passage.")
+    keyword_score: float | None = Field(description="BM25 score of the best passage.")
     matched: list[str] = Field(description="Query words found in the article.")
-    excerpt: str = Field(description="The passage around the first match in the body.")
+    section: str = Field(description="Section of the article the passage comes from.")
+    passage: str = Field(description="The passage that answers best: quote and cite it.")
 
 
 class SearchResult(BaseModel):
     query: str
-    method: Literal["keyword"]
+    mode: SearchMode
     words: list[str] = Field(description="The words searched for (stop words dropped).")
     hits: list[SearchHit]
-
-
-def _words(query: str) -> list[str]:
-    plain = unicodedata.normalize("NFKD", query.lower()).encode("ascii", "ignore").decode()
-    words = list(dict.fromkeys(re.findall(r"[a-z0-9]+", plain)))
-    kept = [w for w in words if w not in STOPWORDS and len(w) > 1]
-    return kept or words
-
-
-def _pattern(word: str) -> re.Pattern[str]:
-    """Matches the word at the start of a word, plural and -ed/-ing forms included."""
-    stem = word
-    for suffix in ("ing", "ed", "es", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            stem = word[: -len(suffix)]
-            break
-    return re.compile(rf"\b{re.escape(stem)}", re.IGNORECASE)
-
-
-def _excerpt(body: str, patterns: list[re.Pattern[str]]) -> str:
-    text = re.sub(r"\s+", " ", re.sub(r"[#*_`>]", "", body)).strip()
-    starts = [m.start() for p in patterns if (m := p.search(text))]
-    at = min(starts) if starts else 0
-    begin = max(0, text.rfind(" ", 0, max(0, at - 80)) + 1) if at > 80 else 0
-    snippet = text[begin : begin + 240]
-    return ("…" if begin else "") + snippet + ("…" if begin + 240 < len(text) else "")
 
 
 @tool(agent="knowledge", path="/knowledge/search")
@@ -334,47 +309,47 @@ def search_articles(
     ],
     category: Annotated[str | None, Field(max_length=40, description="Only this category.")] = None,
     limit: Annotated[int, Field(ge=1, le=20, description="How many articles to return.")] = 5,
+    mode: Annotated[
+        SearchMode,
+        Field(
+            description="hybrid (default): meaning and words together; vector: meaning only"
+            " (paraphrases); keyword: the exact words (codes, names)."
+        ),
+    ] = "hybrid",
 ) -> SearchResult:
-    """Find published help articles answering a question: case-insensitive keyword match of
-    the query's words in titles, tags and text, best matches first (title matches weigh
-    most). Use it before answering how-to or policy questions, and cite the articles."""
-    words = _words(query)
-    if not words:
+    """Find the published help articles that answer a question, best first, each with the
+    passage that answers it. Searches by meaning and by words, so a question in your own
+    words works. Use it before answering how-to or policy questions, and cite the articles
+    (id and title) you use."""
+    words = query_words(query)
+    if not any(re.search(r"[a-z0-9]", w) for w in words):
         raise InvalidInput("the query has no words to search for", field="query")
-    patterns = [_pattern(w) for w in words]
-    statement = select(Article).where(Article.status == ArticleStatus.PUBLISHED)
-    if category:
-        statement = statement.where(Article.category == category)
-    hits = []
-    for article in ctx.session.exec(statement).all():
-        tags = " ".join(str(t) for t in article.tags)
-        score, matched = 0.0, []
-        for word, pattern in zip(words, patterns, strict=True):
-            in_title = len(pattern.findall(article.title))
-            in_tags = len(pattern.findall(tags))
-            in_body = min(len(pattern.findall(article.body)), 3)
-            if in_title or in_tags or in_body:
-                matched.append(word)
-                score += 3 * in_title + 2 * in_tags + in_body
-        if matched:
-            # Articles holding more of the query's words rank above ones repeating one word.
-            score *= len(matched) / len(words)
-            hits.append((score, article, matched))
-    hits.sort(key=lambda h: (-h[0], h[1].id))
-    return SearchResult(
-        query=query,
-        method="keyword",
-        words=words,
-        hits=[
-            SearchHit(
-                article=_summary(article),
-                score=round(score, 2),
-                matched=matched,
-                excerpt=_excerpt(article.body, patterns),
-            )
-            for score, article, matched in hits[:limit]
-        ],
-    )
+    try:
+        passages = search(ctx.session, query, k=limit, mode=mode, category=category)
+    except VectorStoreUnavailable as error:
+        raise ProviderError(
+            f"the vector store cannot be reached ({error}); try again shortly", field=None
+        ) from None
+    articles = {
+        a.id: a
+        for a in ctx.session.exec(
+            select(Article).where(col(Article.id).in_([p.article_id for p in passages]))
+        )
+    }
+    hits = [
+        SearchHit(
+            article=_summary(articles[p.article_id]),
+            score=round(p.score, 4),
+            vector_score=p.vector_score,
+            keyword_score=p.keyword_score,
+            matched=p.matched,
+            section=p.section,
+            passage=p.text,
+        )
+        for p in passages
+        if p.article_id in articles and articles[p.article_id].status == ArticleStatus.PUBLISHED
+    ]
+    return SearchResult(query=query, mode=mode, words=words, hits=hits)
 
 
 class FeedbackOut(BaseModel):

@@ -254,8 +254,8 @@ def _vector_store_check() -> ComponentCheck:
     return ComponentCheck(
         component="vector_store",
         status="not_configured",
-        detail=f"not configured: no CHROMA_URL and no local index at {folder}; "
-        "knowledge search uses keyword matching",
+        detail=f"no CHROMA_URL and no local index at {folder} yet; the first knowledge "
+        "search builds it (or run `comptoir kb reindex`)",
     )
 
 

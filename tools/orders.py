@@ -64,6 +64,12 @@ def transition(ctx: ToolContext, order: Order, to_status: OrderStatus, reason: s
             f"(allowed next: {allowed}).{hint}",
             field="status",
         )
+    if order.held_at is not None and to_status in (OrderStatus.PROCESSING, OrderStatus.SHIPPED):
+        raise Conflict(
+            f"order {order.id} is held for review ({order.hold_reason}); a manager releases "
+            "it with release_order_hold before it is processed or shipped",
+            field="status",
+        )
     now = utc_now()
     order.status = to_status
     order.updated_at = now

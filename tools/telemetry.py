@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from core.logging import get_logger
 from db.base import utc_now
+from db.engine import serialized_writer
 from db.models import AgentMetric, MetricKind
 
 log = get_logger("comptoir.telemetry")
@@ -61,7 +62,10 @@ class Telemetry:
         if not rows:
             return 0
         try:
-            with self.engine.begin() as connection:  # one executemany, no ORM objects
+            with (
+                serialized_writer(self.engine),
+                self.engine.begin() as connection,  # one executemany, no ORM objects
+            ):
                 connection.execute(AgentMetric.__table__.insert(), rows)  # type: ignore[attr-defined]
         except Exception:  # measurements must never take the service down
             log.warning("could not write metrics", exc_info=True, dropped=len(rows))

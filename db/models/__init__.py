@@ -2,6 +2,7 @@
 
 from db.models.after_sales import *  # noqa: F403
 from db.models.catalog import *  # noqa: F403
+from db.models.chat import *  # noqa: F403
 from db.models.customers import *  # noqa: F403
 from db.models.documents import *  # noqa: F403
 from db.models.events import *  # noqa: F403

@@ -7,7 +7,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from db.base import created_at_field, enum_field, json_field, non_negative, timestamp_field
+from db.base import (
+    created_at_field,
+    enum_field,
+    json_field,
+    non_negative,
+    text_field,
+    timestamp_field,
+)
 
 
 class DomainEvent(SQLModel, table=True):
@@ -31,6 +38,41 @@ class DomainEvent(SQLModel, table=True):
     created_at: datetime = created_at_field()
     published_at: datetime | None = timestamp_field()
     attempts: int = 0
+
+
+class AutomationOutcome(StrEnum):
+    DONE = "done"  # it called its tools
+    SKIPPED = "skipped"  # nothing to do, or a tool refused (the reason is in detail)
+    OFF = "off"  # the automation was switched off when the event passed
+    FAILED = "failed"  # an unexpected error, several times in a row
+
+
+class AutomationCursor(SQLModel, table=True):
+    """How far in the outbox an automation has read: the last domain_events.id it handled."""
+
+    __tablename__ = "automation_cursors"
+
+    automation: str = Field(primary_key=True, max_length=40)
+    last_event_id: int = 0
+    updated_at: datetime = created_at_field()
+
+
+class AutomationRun(SQLModel, table=True):
+    """One event handled by one automation; the unique pair keeps a duplicate from firing twice."""
+
+    __tablename__ = "automation_runs"
+    __table_args__ = (
+        sa.UniqueConstraint("automation", "event_id"),
+        sa.Index("ix_automation_runs_automation_processed_at", "automation", "processed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    automation: str = Field(max_length=40)
+    event_id: str = Field(max_length=36, description="domain_events.event_id handled.")
+    event_type: str = Field(max_length=60)
+    outcome: AutomationOutcome = enum_field(AutomationOutcome)
+    detail: str = text_field(nullable=False, default="")
+    processed_at: datetime = created_at_field()
 
 
 class AuditChannel(StrEnum):

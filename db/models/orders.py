@@ -73,6 +73,8 @@ class Order(SQLModel, table=True):
     ip_address: str | None = Field(default=None, max_length=45)
     note: str | None = text_field()
     cancel_reason: str | None = Field(default=None, max_length=200)
+    held_at: datetime | None = timestamp_field()  # held for review: it may not ship meanwhile
+    hold_reason: str | None = Field(default=None, max_length=200)
     placed_at: datetime = created_at_field()
     paid_at: datetime | None = timestamp_field()
     shipped_at: datetime | None = timestamp_field()

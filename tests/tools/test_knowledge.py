@@ -1,5 +1,5 @@
-"""Knowledge tools: article CRUD and list, keyword search ranked with title hits weighing
-most, helpfulness feedback, roles and REST errors."""
+"""Knowledge tools: article CRUD and list, search (hybrid by default, keyword and vector on
+request), helpfulness feedback, roles and REST errors."""
 
 from typing import Any
 
@@ -7,6 +7,7 @@ import pytest
 
 from tools.base import Conflict, Forbidden, InvalidInput, NotFound
 
+OPENED = "a client opened the box of her earbuds, may she still send them back?"
 ARTICLE = {
     "title": "Replacing a cracked screen under warranty",
     "category": "after-sales",
@@ -91,22 +92,40 @@ def test_delete_article_needs_a_manager_and_removes_feedback(call: Any, sql: Any
         call("manager", "delete_article", article_id=5)
 
 
-def test_search_articles_ranks_title_matches_first(call: Any, sql: Any) -> None:
-    result = call("viewer", "search_articles", query="How do I refund a marketplace order?")
-    assert result.method == "keyword" and result.words == ["refund", "marketplace", "order"]
+def test_search_articles_answers_a_paraphrase_with_a_cited_passage(api: Any) -> None:
+    response = api("viewer", "GET", "/knowledge/search", params={"query": OPENED})
+    assert response.status_code == 200, response.text
+    result = response.json()
+    assert result["mode"] == "hybrid"
+    assert result["words"] == ["client", "opened", "box", "her", "earbuds", "may", "she", "still",
+        "send", "them", "back"]  # fmt: skip
+    top = result["hits"][0]
+    assert top["article"]["slug"] == "handling-a-return-of-an-opened-item"
+    assert top["article"]["id"] and top["article"]["title"] in top["passage"]
+    assert top["vector_score"] is not None and top["section"] is not None
+    scores = [h["score"] for h in result["hits"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) == 5
+    bad = api("viewer", "GET", "/knowledge/search", params={"query": "refund", "mode": "fuzzy"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "mode"
+
+
+def test_search_articles_keyword_mode_ranks_by_words(call: Any, sql: Any) -> None:
+    result = call(
+        "viewer", "search_articles", query="How do I refund a marketplace order?", mode="keyword"
+    )
+    assert result.mode == "keyword" and result.words == ["refund", "marketplace", "order"]
     assert result.hits[0].article.slug == "refunding-a-marketplace-order"
     assert result.hits[0].matched == ["refund", "marketplace", "order"]
-    scores = [h.score for h in result.hits]
-    assert scores == sorted(scores, reverse=True) and len(scores) == 5
-    chargeback = call("viewer", "search_articles", query="CHARGEBACK", limit=20)
+    assert all(h.vector_score is None for h in result.hits)
+    chargeback = call("viewer", "search_articles", query="CHARGEBACK", limit=20, mode="keyword")
     slugs = [h.article.slug for h in chargeback.hits]
-    assert slugs[:2] == ["handling-a-chargeback", "preventing-chargebacks"]
+    assert set(slugs[:2]) == {"handling-a-chargeback", "preventing-chargebacks"}
     assert len(slugs) == sql(
         "SELECT COUNT(*) FROM articles WHERE lower(title) LIKE '%chargeback%' "
         "OR lower(body) LIKE '%chargeback%' OR lower(CAST(tags AS TEXT)) LIKE '%chargeback%'"
     )
-    assert "chargeback" in chargeback.hits[0].excerpt.lower()
-    assert call("viewer", "search_articles", query="zeppelin quasar").hits == []
+    assert "chargeback" in chargeback.hits[0].passage.lower()
+    assert call("viewer", "search_articles", query="zeppelin quasar", mode="keyword").hits == []
     with pytest.raises(InvalidInput) as error:
         call("viewer", "search_articles", query="?!")
     assert error.value.field == "query"

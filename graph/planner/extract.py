@@ -1,0 +1,249 @@
+"""Values a request states in words: ids, SKUs, amounts, quantities, dates, emails, enum values.
+
+Each extractor reads plain text and returns what it is sure of; the planner matches them to a
+tool's parameters by name and type.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+# Nouns people put before an id, per id parameter.
+ID_NOUNS: dict[str, tuple[str, ...]] = {
+    "order_id": ("order", "orders", "commande", "cmd", "purchase"),
+    "customer_id": ("customer", "client", "buyer"),
+    "payment_id": ("payment", "transaction", "charge"),
+    "return_id": ("return", "rma"),
+    "shipment_id": ("shipment", "parcel", "package", "consignment"),
+    "warehouse_id": ("warehouse", "site", "depot", "entrepot"),
+    "product_id": ("product", "item"),
+    "variant_id": ("variant",),
+    "carrier_id": ("carrier",),
+    "connection_id": ("connection", "account", "marketplace account"),
+    "alert_id": ("alert",),
+    "article_id": ("article", "help article", "kb article"),
+    "inspection_id": ("inspection",),
+    "claim_id": ("claim", "warranty claim"),
+    "survey_id": ("survey",),
+    "document_id": ("document", "doc"),
+    "rate_id": ("rate",),
+    "reservation_id": ("reservation",),
+    "user_id": ("user", "staff user", "staff member", "employee"),
+    "key_id": ("key", "api key"),
+    "stock_level_id": ("stock level",),
+    "marketplace_order_id": ("marketplace order",),
+    "order_line_id": ("line", "order line"),
+    "category_id": ("category",),
+    "payment_method_id": ("payment method", "card"),
+}
+
+_NUMBER = r"#?\s*(\d{1,9})\b"
+SKU = re.compile(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){1,5}(?:-[A-Z0-9])?\b")
+EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
+MONEY = re.compile(
+    r"(?:€\s*(\d+(?:[.,]\d{1,2})?)|(\d+(?:[.,]\d{1,2})?)\s*(?:€|eur\b|euros?\b))", re.I
+)
+QUANTITY = re.compile(r"\b(\d{1,6})\s*(?:x\b|units?|pcs|pieces|items?|copies|phones|devices)", re.I)
+ISO_DATE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
+LAST_DAYS = re.compile(r"\b(?:last|past)\s+(\d{1,3})\s+days?\b", re.I)
+MONTHS = tuple(
+    """
+    january february march april may june july august september october november
+    december
+    """.split()  # noqa: SIM905
+)
+
+
+def plain(text: str) -> str:
+    """Lowercase, accents removed: what keyword matching compares."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return folded.lower()
+
+
+@dataclass
+class Found:
+    """Everything recognised in a request."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+    numbers: list[int] = field(default_factory=list)  # standalone numbers not claimed above
+    skus: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    ips: list[str] = field(default_factory=list)
+    cards: list[str] = field(default_factory=list)
+    money_cents: list[int] = field(default_factory=list)
+    quantities: list[int] = field(default_factory=list)
+    period: tuple[date, date] | None = None
+    day: date | None = None
+
+
+def extract(text: str, today: date) -> Found:
+    found = Found()
+    claimed: list[tuple[int, int]] = []
+
+    def claim(match: re.Match[str]) -> None:
+        claimed.append(match.span())
+
+    for kind, pattern in (("emails", EMAIL), ("ips", IP), ("skus", SKU)):
+        for match in pattern.finditer(text):
+            getattr(found, kind).append(match.group(0))
+            claim(match)
+    for match in CARD.finditer(text):
+        digits = re.sub(r"\D", "", match.group(0))
+        if 13 <= len(digits) <= 19 and not _overlaps(match.span(), claimed):
+            found.cards.append(digits)
+            claim(match)
+    for match in MONEY.finditer(text):
+        amount = (match.group(1) or match.group(2)).replace(",", ".")
+        found.money_cents.append(round(float(amount) * 100))
+        claim(match)
+    for match in QUANTITY.finditer(text):
+        if not _overlaps(match.span(), claimed):
+            found.quantities.append(int(match.group(1)))
+            claim(match)
+    for match in ISO_DATE.finditer(text):
+        claim(match)
+    for match in re.finditer(
+        r"\d+[.,]\d+|\d+(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + "|".join(MONTHS) + r")", plain(text)
+    ):
+        claim(match)  # decimals and day-month dates are not ids
+    lowered = plain(text)
+    nouns = sorted(
+        ((noun, name) for name, words in ID_NOUNS.items() for noun in words),
+        key=lambda pair: -len(pair[0]),
+    )
+    for noun, name in nouns:
+        noun_then_number = rf"\b{re.escape(noun)}s?\s*(?:number|no\.?|n°|id|ref)?\s*:?\s*{_NUMBER}"
+        for match in re.finditer(noun_then_number, lowered):
+            if _overlaps(match.span(1), claimed):
+                continue
+            found.ids.setdefault(name, int(match.group(1)))
+            claimed.append(match.span(1))
+    for match in re.finditer(r"#\s*(\d{1,9})\b|(?<![\w.,-])(\d{2,9})\b(?![.,]\d)", lowered):
+        # "#7" or a number of two digits or more: "Flip 6" names a product, not an id
+        if not _overlaps(match.span(), claimed):
+            found.numbers.append(int(match.group(1) or match.group(2)))
+    found.period, found.day = _dates(lowered, text, today)
+    return found
+
+
+def _overlaps(span: tuple[int, int], claimed: list[tuple[int, int]]) -> bool:
+    return any(start < span[1] and span[0] < end for start, end in claimed)
+
+
+def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | None, date | None]:
+    iso = [date(int(y), int(m), int(d)) for y, m, d in ISO_DATE.findall(text)]
+    if len(iso) >= 2:
+        return (min(iso), max(iso)), None
+    if len(iso) == 1:
+        return (iso[0], iso[0]), iso[0]
+    day_months = [
+        _day_month(int(day), month, today)
+        for day, month in re.findall(
+            r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + "|".join(MONTHS) + r")\b", lowered
+        )
+    ]
+    if len(day_months) >= 2:
+        return (min(day_months), max(day_months)), None
+    if len(day_months) == 1:
+        return (day_months[0], day_months[0]), day_months[0]
+    if "yesterday" in lowered:
+        day = today - timedelta(days=1)
+        return (day, day), day
+    if "today" in lowered or "so far" in lowered:
+        return (today, today), today
+    if match := LAST_DAYS.search(lowered):
+        return (today - timedelta(days=int(match.group(1)) - 1), today), None
+    week_start = today - timedelta(days=today.weekday())
+    if "last week" in lowered:
+        return (week_start - timedelta(days=7), week_start - timedelta(days=1)), None
+    if "this week" in lowered:
+        return (week_start, today), None
+    month_start = today.replace(day=1)
+    if "last month" in lowered:
+        previous_end = month_start - timedelta(days=1)
+        return (previous_end.replace(day=1), previous_end), None
+    if "this month" in lowered:
+        return (month_start, today), None
+    if "this year" in lowered:
+        return (today.replace(month=1, day=1), today), None
+    for index, month in enumerate(MONTHS, start=1):
+        if re.search(rf"\b(?:in|for|of|during)\s+{month}\b", lowered):
+            year = today.year if index <= today.month else today.year - 1
+            start = date(year, index, 1)
+            following = date(year + (index == 12), index % 12 + 1, 1)
+            return (start, min(following - timedelta(days=1), today)), None
+    return None, None
+
+
+def _day_month(day: int, month: str, today: date) -> date:
+    number = MONTHS.index(month) + 1
+    year = today.year if (number, day) <= (today.month, today.day) else today.year - 1
+    return date(
+        year, number, min(day, 28 if number == 2 else 30 if number in (4, 6, 9, 11) else 31)
+    )
+
+
+REASON = re.compile(
+    r"(?:because|since|reason\s*:?|as)\s+(.+)$|,\s*((?:the\s+)?(?:customer|client|buyer|it|they|"
+    r"he|she|item|product|parcel).+)$",
+    re.I,
+)
+
+
+def reason(text: str) -> str | None:
+    """The why of a request: 'cancel order 12, the customer changed their mind'."""
+    match = REASON.search(text)
+    if not match:
+        return None
+    return (match.group(1) or match.group(2)).strip(" .!")
+
+
+STOP = frozenset(
+    """
+    a an the of for to in on at by with and or please pls can could would you me my our
+    we i show list find get give tell what which who is are was were do does did how
+    many much any all some there this that these those it its about from need want check
+    look up search see details info information status
+    """.split()  # noqa: SIM905
+)
+
+
+def keywords(text: str, drop: set[str] | frozenset[str] = frozenset()) -> str:
+    """The words of a request that name a thing, for a free-text search argument."""
+    words = re.findall(r"[\w'-]+", text)
+    ignored = STOP | VERBS | ASKING | drop
+    kept = [w for w in words if plain(w) not in ignored and not w.isdigit()]
+    return " ".join(kept)
+
+
+ASKING = frozenset(
+    """sell selling sold carry have got stock stocked offer offering know tell whats what's
+    where when does do we us our""".split()  # noqa: SIM905
+)
+
+NAME = re.compile(r"\b([A-Z][a-zà-ÿ'-]+(?:\s+(?:de\s+|le\s+|la\s+)?[A-Z][a-zà-ÿ'-]+)+)\b")
+
+
+def person_names(text: str) -> list[str]:
+    """Capitalised word runs that look like a person's name ('Chloé Fontaine')."""
+    names = []
+    for match in NAME.finditer(text):
+        words = match.group(1).split()
+        if match.start() == 0 and plain(words[0]) in STOP | VERBS:
+            words = words[1:]
+        if len(words) >= 2:
+            names.append(" ".join(words))
+    return names
+
+
+VERBS = frozenset(
+    """
+    cancel refund block unblock show list create add generate track reserve release
+    transfer sync push send mark delete update change set schedule start complete
+    approve authorize reject receive inspect redeem erase deactivate revoke resolve
+    acknowledge quote capture void
+    """.split()  # noqa: SIM905
+)

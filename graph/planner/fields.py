@@ -1,0 +1,178 @@
+"""Reading one field's value from a request by the field's own name: "reorder point to 4",
+"2000 locations", "2 kg", "to Germany", "rename ... to 'X'", "exp 12/2028"."""
+
+import re
+from typing import Any
+
+from graph.planner.extract import person_names, plain
+from tools.base import AGENTS
+
+COUNTRIES = {
+    "france": "FR", "germany": "DE", "allemagne": "DE", "belgium": "BE", "belgique": "BE",
+    "spain": "ES", "espagne": "ES", "italy": "IT", "italie": "IT", "netherlands": "NL",
+    "holland": "NL", "luxembourg": "LU", "switzerland": "CH", "suisse": "CH", "portugal": "PT",
+    "austria": "AT", "united kingdom": "GB", "uk": "GB", "ireland": "IE", "poland": "PL",
+    "sweden": "SE", "denmark": "DK",
+}  # fmt: skip
+QUOTED_VALUE = re.compile(r"'([^']{2,})'|\"([^\"]{2,})\"|«\s*([^»]{2,}?)\s*»")
+DECIMAL_EUROS = re.compile(r"(?<![\d.,])(\d{1,6}[.,]\d{2})(?![\d.,])")
+STREET = re.compile(
+    r"\b\d{1,4}(?:bis|ter)?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|place|allee|allée|"
+    r"impasse|quai|route|cours|square|zone|za|zi)\b[^,]*",
+    re.I,
+)
+POSTCODE_CITY = re.compile(r"\b(\d{5})\s+([A-ZÀ-Ý][\w'À-ÿ-]+(?:[ -][A-ZÀ-Ý][\w'À-ÿ-]+)*)")
+PHONE = re.compile(r"(?<!\d)(\+?\d[\d .-]{7,}\d)(?!\d)")
+EXPIRY = re.compile(r"\b(?:exp\w*\s*)?(\d{1,2})\s*/\s*(\d{2}|\d{4})\b", re.I)
+CODE = re.compile(r"\bcode\s*:?\s*([A-Z0-9][A-Z0-9_-]{1,11})\b")
+RENAME = re.compile(r"\brename\b.*?\bto\s+(.+)$", re.I)
+
+
+def words_of(name: str) -> str:
+    return name.removesuffix("_cents").removesuffix("_bp").replace("_", " ")
+
+
+def named_number(name: str, lowered: str) -> float | None:
+    """A number the request gives for this field: "reorder point of stock level 791 to 4",
+    "2000 locations", "rate 2 is now 7.65"."""
+    label = words_of(name)
+    setter = r"(?:\bto|=|:|\bat|\bof|\bis now|\bnow)\s*(-?\d+(?:[.,]\d+)?)"
+    after = re.search(rf"\b{re.escape(label)}\b.{{0,40}}?{setter}", lowered)
+    if after:
+        return float(after.group(1).replace(",", "."))
+    last_word = label.split()[-1]
+    before = re.search(rf"(-?\d+(?:[.,]\d+)?)\s+{re.escape(last_word)}\b", lowered)
+    if before and len(last_word) > 3:
+        return float(before.group(1).replace(",", "."))
+    return None
+
+
+def decimal_euros(text: str) -> int | None:
+    """A price written without a currency, as people do: "make it 24.90"."""
+    match = DECIMAL_EUROS.search(text)
+    return round(float(match.group(1).replace(",", ".")) * 100) if match else None
+
+
+def weight_grams(lowered: str) -> int | None:
+    if match := re.search(r"(\d+(?:[.,]\d+)?)\s*(kg|kilos?|g|grams?)\b", lowered):
+        value = float(match.group(1).replace(",", "."))
+        return round(value * 1000 if match.group(2).startswith("k") else value)
+    return None
+
+
+def country(lowered: str) -> str | None:
+    for word, code in COUNTRIES.items():
+        if re.search(rf"\b{word}\b", lowered):
+            return code
+    return None
+
+
+def quoted_for(name: str, text: str, required: bool = False) -> str | None:
+    """A quoted value meant for this field: "the description of product 30: '...'",
+    "rename warehouse 6 to 'Toulouse Blagnac (returns)'", or the one quote of a request
+    when the field is the thing's main text (its name, title or body)."""
+    quotes = [next(g for g in m.groups() if g) for m in QUOTED_VALUE.finditer(text)]
+    lowered = plain(text)
+    if name == "name" and (rename := RENAME.search(text)):
+        value = rename.group(1).strip()
+        return quotes[0] if quotes else value.strip(" .'\"")
+    label = words_of(name)
+    if quotes and re.search(rf"\b{re.escape(label)}\b", lowered):
+        return quotes[0]
+    if quotes and required and name in ("name", "title", "body"):
+        return quotes[0]
+    return None
+
+
+def street(text: str) -> str | None:
+    match = STREET.search(text)
+    return match.group(0).strip(" ,") if match else None
+
+
+def postcode_and_city(text: str) -> tuple[str, str] | None:
+    match = POSTCODE_CITY.search(text)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def phone(text: str) -> str | None:
+    for match in PHONE.finditer(text):
+        digits = re.sub(r"\D", "", match.group(1))
+        if 9 <= len(digits) <= 13 and not re.fullmatch(r"\d{13,19}", digits):
+            return match.group(1).strip()
+    return None
+
+
+def expiry(text: str) -> tuple[int, int] | None:
+    if match := EXPIRY.search(text):
+        month, year = int(match.group(1)), int(match.group(2))
+        if 1 <= month <= 12:
+            return month, year + 2000 if year < 100 else year
+    return None
+
+
+def code(text: str) -> str | None:
+    match = CODE.search(text)
+    return match.group(1) if match else None
+
+
+def person_part(name: str, text: str) -> str | None:
+    names = person_names(text)
+    if not names:
+        return None
+    first, *rest = names[0].split()
+    return first if name == "first_name" else " ".join(rest) or None
+
+
+def activity_flag(lowered: str) -> bool | None:
+    """is_active from the verb: deactivate / disable / stop using / pause, or the reverse."""
+    if re.search(r"\b(deactivate|disable|stop using|pause|switch off|turn off|suspend)", lowered):
+        return False
+    if re.search(r"\b(reactivate|activate|enable|resume|switch on|turn on)", lowered):
+        return True
+    return None
+
+
+def quantity(text: str) -> int | None:
+    """How many: "transfer 1 JBL-FLIP6-RED", "adjust by -2"."""
+    if match := re.search(r"\bby\s+(-?\d{1,5})\b", text):
+        return int(match.group(1))
+    if match := re.search(r"(?<![\w-])(-?\d{1,5})\s*(?:x\s*)?(?=[A-Z0-9]{2,}-[A-Z0-9])", text):
+        return int(match.group(1))
+    return None
+
+
+def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
+    """The value of a field read by its name, or None."""
+    lowered = plain(text)
+    if name == "weight_grams":
+        return weight_grams(lowered)
+    if name == "country":
+        return country(lowered)
+    texts = ("name", "title", "description", "body", "subject", "resolution")
+    if name in texts and (value := quoted_for(name, text, required)):
+        return value
+    if name == "address_line" or name == "line1":
+        return street(text)
+    if name in ("postcode", "city") and (found := postcode_and_city(text)):
+        return found[0] if name == "postcode" else found[1]
+    if name == "phone":
+        return phone(text)
+    if name in ("exp_month", "exp_year") and (found_expiry := expiry(text)):
+        return found_expiry[0] if name == "exp_month" else found_expiry[1]
+    if name == "code":
+        return code(text)
+    if name in ("first_name", "last_name"):
+        return person_part(name, text)
+    if name == "full_name" and (names := person_names(text)):
+        return names[0]
+    if name == "subject" and (about := re.search(r"\babout\s+([^,.;]+)", text)):
+        return about.group(1).strip()
+    if name in ("agent", "source"):
+        return next((agent for agent in AGENTS if re.search(rf"\b{agent}\b", lowered)), None)
+    if name == "is_active":
+        return activity_flag(lowered)
+    if kind is int and not name.endswith("_id"):
+        number = named_number(name, lowered)
+        if number is not None:
+            return round(number * 100) if name.endswith("_cents") else int(number)
+    return None

@@ -1,0 +1,187 @@
+"""The offline planner: a chat model that needs no LLM, so Comptoir works with no model at all.
+
+It is an ordinary LangChain chat model, so the same graph, tests and evals run on it and its
+accuracy is measured like any model's. Deterministic, and it says plainly what it cannot do.
+
+- As the supervisor (its tools are `ask_<agent>`): splits the request into intents and picks
+  an agent for each by embedding similarity plus the words merchants use for each domain.
+- As an agent: picks the tool that fits the request (similarity + action words + which
+  tool's required ids the request gives), fills its arguments from the request against the
+  tool's schema (ids, SKUs, amounts, dates, enum values, names), resolves a customer, product
+  or warehouse named in words through the read-only look-up tools, asks for what is still
+  missing, and writes the answer from the tool's result.
+"""
+
+import json
+import re
+import uuid
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from agents import agent_of
+from db.base import utc_now
+from graph.planner.answer import write_answer, write_error
+from graph.planner.choose import rank_agents, rank_tools
+from graph.planner.extract import extract
+from graph.planner.fill import Known, fill, lookup_for, resolve
+from graph.router import split_intents
+from tools.base import REGISTRY
+
+AGENT_FLOOR = 0.22  # below this no agent fits: small talk or outside the merchant's operations
+SPLIT_FLOOR = 0.45  # both halves of a request must be this clear to become two intents
+CANNOT = (
+    "I can't help with that. I work on this shop's operations: orders, products, stock, "
+    "shipping, payments, returns, customers, marketplaces, documents, fraud and risk, "
+    "reports and settings, and the help articles."
+)
+PART = re.compile(r"\n\(Your part: (.+)\)\s*$", re.S)
+
+
+class OfflinePlanner(BaseChatModel):
+    """Plans tool calls from the request's words and the tools' schemas; no LLM."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "offline-planner"
+
+    def bind_tools(  # type: ignore[override]
+        self, tools: Any, **kwargs: Any
+    ) -> Runnable[Any, BaseMessage]:
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        names = [t["function"]["name"] for t in kwargs.get("tools", [])]
+        if names and all(name.startswith("ask_") for name in names):
+            reply = self._supervise(messages)
+        else:
+            reply = self._act(messages, names)
+        return ChatResult(generations=[ChatGeneration(message=reply)])
+
+    # -- supervisor ----------------------------------------------------------------------
+
+    def _supervise(self, messages: list[BaseMessage]) -> AIMessage:
+        request = _last_human(messages)
+        calls: list[dict[str, Any]] = []
+        for clause in intents(request):
+            agent, score = rank_agents(clause)[0]
+            if score < AGENT_FLOOR or any(c["name"] == f"ask_{agent}" for c in calls):
+                continue
+            calls.append(_call(f"ask_{agent}", {"task": clause}))
+        if not calls:
+            agent, score = rank_agents(request)[0]
+            if score < AGENT_FLOOR:
+                return AIMessage(content=CANNOT)
+            calls.append(_call(f"ask_{agent}", {"task": request}))
+        return AIMessage(content="", tool_calls=calls)
+
+    # -- agent ---------------------------------------------------------------------------
+
+    def _act(self, messages: list[BaseMessage], names: list[str]) -> AIMessage:
+        task_index = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
+        task = str(messages[task_index].content)
+        part = PART.search(task)
+        focus = part.group(1) if part else task
+        today = utc_now().date()
+        known = Known(focus, extract(focus, today))
+        for earlier in (task, *_earlier_requests(messages[:task_index])):
+            for name, value in extract(earlier, today).ids.items():
+                known.found.ids.setdefault(name, value)
+        done = _calls_made(messages[task_index + 1 :])
+        own = [n for n in names if agent_of(n) == agent_of(names[0])]  # not the shared look-ups
+        choice = rank_tools(focus, own, known.found)[0]
+        for tool, _, result, ok in done:
+            if tool == choice.name:
+                return AIMessage(
+                    content=write_answer(tool, result) if ok else write_error(tool, result)
+                )
+            if ok:
+                resolve(tool, result, known)
+        spec = REGISTRY[choice.name]
+        filled = fill(spec, known)
+        lookup = lookup_for(filled.missing, known, spec)
+        if lookup and lookup[0] in names and lookup[0] not in [d[0] for d in done]:
+            return AIMessage(content="", tool_calls=[_call(*lookup)])
+        if filled.missing:
+            return AIMessage(content=_question(spec.name, filled.missing, known))
+        return AIMessage(content="", tool_calls=[_call(spec.name, filled.args)])
+
+
+def intents(request: str) -> list[str]:
+    """The request's intents: its clauses, or its two halves around an "and" when each half
+    clearly belongs to a different agent ("defect rate of product 1 and the capacity of
+    warehouse 1")."""
+    clauses = split_intents(request)
+    if len(clauses) > 1:
+        return clauses
+    halves = re.split(r",?\s+and\s+", request, maxsplit=1)
+    if len(halves) == 2 and all(len(half.split()) >= 3 for half in halves):
+        (first, first_score), (second, second_score) = (rank_agents(h)[0] for h in halves)
+        if first != second and min(first_score, second_score) >= SPLIT_FLOOR:
+            return halves
+    return clauses
+
+
+def _question(tool: str, missing: list[str], known: Known) -> str:
+    what = ", ".join(name.replace("_id", "").replace("_", " ") for name in missing)
+    action = tool.replace("_", " ")
+    for name in missing:
+        candidates = known.resolved.get(name.replace("_id", "") + "_lookup")
+        if candidates:
+            listed = "; ".join(f"{c.get('id')}: {_label(c)}" for c in candidates[:5])
+            return f"To {action} I need to know which {what}. Several match: {listed}."
+    return f"To {action} I need the {what}. Which one?"
+
+
+def _label(record: dict[str, Any]) -> str:
+    for key in ("full_name", "name", "title", "email", "sku"):
+        if record.get(key):
+            return str(record[key])
+    first, last = record.get("first_name"), record.get("last_name")
+    return f"{first} {last}" if first else json.dumps(record)[:40]
+
+
+def _last_human(messages: list[BaseMessage]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            return str(message.content)
+    return ""
+
+
+def _earlier_requests(messages: list[BaseMessage]) -> list[str]:
+    return [str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)]
+
+
+def _calls_made(messages: list[BaseMessage]) -> list[tuple[str, dict[str, Any], Any, bool]]:
+    """(tool, args, result, succeeded) for each tool call answered since the task."""
+    asked = {
+        call["id"]: call
+        for message in messages
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+    }
+    made = []
+    for message in messages:
+        if isinstance(message, ToolMessage) and message.tool_call_id in asked:
+            call = asked[message.tool_call_id]
+            try:
+                result = json.loads(str(message.content))
+            except json.JSONDecodeError:
+                result = {"message": str(message.content)}
+            ok = message.status != "error"
+            made.append((call["name"], call["args"], result if ok else result.get("error"), ok))
+    return made
+
+
+def _call(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "args": args, "id": f"call_{uuid.uuid4().hex[:16]}", "type": "tool_call"}

@@ -1,0 +1,129 @@
+"""The fast router: embedding similarity between a request and what each agent does.
+
+Each agent is described by its routing line and the first line of each of its tools'
+descriptions. A request (or each clause of a request with two intents) goes to the agent
+whose texts are closest, when the match is clear; otherwise the router abstains and the
+supervisor model decides. It costs one embedding (a few ms), not a model call.
+"""
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from agents import AGENT_SPECS
+from knowledge.embeddings import get_embedder
+from tools import load_tools
+from tools.base import REGISTRY
+
+# "refund order 12 and block that customer", "…; then …", "… Also …"
+_CLAUSE_BREAK = re.compile(
+    r"\s*(?:;|\.\s+|,?\s+and then\s+|,?\s+then\s+|,?\s+and also\s+|,?\s+also\s+|"
+    r",?\s+and\s+(?=(?:please\s+)?(?:cancel|refund|block|unblock|show|list|check|send|create|"
+    r"generate|track|tell|give|find|mark|ship|reserve|release|update|change|set|what|which|"
+    r"how|is|are|do|does|run|make|put|pause|resume|archive|note|log|lower|raise|extend|email|"
+    r"print|approve|authorize|reject|flag|hold|close|notify|add|remove|delete|move|transfer|"
+    r"schedule|sync|push|reply|issue|void|capture|erase|revoke|deactivate|resolve|inspect)\b))",
+    re.IGNORECASE,
+)
+
+
+# Quoted text (a message to send, a note to write) is content, not intent.
+QUOTED = re.compile(r"'[^']{6,}'|\"[^\"]{6,}\"|«[^»]{6,}»")
+
+
+def split_intents(text: str) -> list[str]:
+    """The clauses of a request that may each ask for something different."""
+    parts = [part.strip(" ,.!?") for part in _CLAUSE_BREAK.split(text)]
+    return [part for part in parts if len(part.split()) >= 2] or [text.strip()]
+
+
+@dataclass(frozen=True)
+class AgentScores:
+    agents: tuple[str, ...]
+    description: np.ndarray  # (agents,) similarity to the routing line
+    best_tool: np.ndarray  # (agents,) best similarity to one of its tools
+
+    @property
+    def combined(self) -> np.ndarray:
+        return 0.4 * self.description + 0.6 * self.best_tool
+
+    def ranked(self) -> list[tuple[str, float]]:
+        combined = self.combined
+        order = np.argsort(-combined)
+        return [(self.agents[i], float(combined[i])) for i in order]
+
+
+class AgentIndex:
+    """Embeddings of every agent's routing line and tool descriptions, built once."""
+
+    def __init__(self) -> None:
+        load_tools()
+        self.agents = tuple(AGENT_SPECS)
+        embedder = get_embedder()
+        self.description_vectors = embedder.embed(
+            [f"{name}: {AGENT_SPECS[name].description}" for name in self.agents]
+        )
+        tool_texts, self.tool_owner = [], []
+        for index, name in enumerate(self.agents):
+            for tool_name in AGENT_SPECS[name].tools:
+                summary = REGISTRY[tool_name].description.split("\n")[0]
+                tool_texts.append(f"{tool_name.replace('_', ' ')}: {summary}")
+                self.tool_owner.append(index)
+        self.tool_names = [t for name in self.agents for t in AGENT_SPECS[name].tools]
+        self.tool_vectors = embedder.embed(tool_texts)
+        self._owner = np.array(self.tool_owner)
+
+    def scores(self, text: str) -> AgentScores:
+        query = get_embedder().embed_one(text)
+        tool_similarity = self.tool_vectors @ query
+        best = np.full(len(self.agents), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._owner, tool_similarity)
+        return AgentScores(self.agents, self.description_vectors @ query, best)
+
+    def tool_similarity(self, text: str, tool_names: list[str]) -> dict[str, float]:
+        query = get_embedder().embed_one(text)
+        wanted = {name: i for i, name in enumerate(self.tool_names)}
+        return {name: float(self.tool_vectors[wanted[name]] @ query) for name in tool_names}
+
+
+@lru_cache(maxsize=1)
+def agent_index() -> AgentIndex:
+    return AgentIndex()
+
+
+@dataclass(frozen=True)
+class Route:
+    agents: list[str]
+    tasks: list[str]
+    confidence: float
+
+
+class Router:
+    """Routes when sure (score above `threshold`, ahead of the runner-up by `margin`)."""
+
+    def __init__(
+        self, index: AgentIndex | None = None, threshold: float = 0.45, margin: float = 0.12
+    ) -> None:
+        self.index = index or agent_index()
+        self.threshold = threshold
+        self.margin = margin
+
+    def route(self, text: str) -> Route | None:
+        agents: list[str] = []
+        tasks: list[str] = []
+        confidence = 1.0
+        for clause in split_intents(QUOTED.sub(" ", text)):
+            ranked = self.index.scores(clause).ranked()
+            (best, score), (_, runner_up) = ranked[0], ranked[1]
+            if score < self.threshold or score - runner_up < self.margin:
+                return None
+            confidence = min(confidence, score - runner_up)
+            if best in agents:
+                tasks[agents.index(best)] += f"; {clause}"
+            else:
+                agents.append(best)
+                tasks.append(clause)
+        tasks = [f"{text}\n(Your part: {task})" for task in tasks] if len(agents) > 1 else [text]
+        return Route(agents, tasks, round(confidence, 3))
