@@ -171,8 +171,12 @@ AGENT_SPECS: dict[str, AgentSpec] = {
     )
 }  # fmt: skip
 
-# Read-only look-ups every agent may use to turn a name in words into an id.
-LOOKUP_TOOLS = ("list_customers", "search_products", "list_warehouses")
+# Read-only look-ups every agent may use to turn a name in words into an id, or to see the
+# order or product a request is about.
+LOOKUP_TOOLS = (
+    "list_customers", "search_products", "get_product", "list_warehouses", "list_orders",
+    "get_order",
+)  # fmt: skip
 
 
 def agent_of(tool_name: str) -> str:

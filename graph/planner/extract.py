@@ -152,7 +152,7 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
     if "yesterday" in lowered:
         day = today - timedelta(days=1)
         return (day, day), day
-    if "today" in lowered or "so far" in lowered:
+    if re.search(r"\b(today|so far|this morning|this afternoon|tonight)\b", lowered):
         return (today, today), today
     if match := LAST_DAYS.search(lowered):
         return (today - timedelta(days=int(match.group(1)) - 1), today), None

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from graph.planner.extract import STOP, VERBS, Found, keywords, person_names, plain, reason
+from graph.planner.extract import STOP, Found, keywords, person_names, plain, reason
 from graph.planner.fields import decimal_euros, field_value, quantity
 from tools.base import ToolSpec
 
@@ -58,6 +58,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
     kind = _base_type(info.annotation)
     if name in known.resolved:
         return known.resolved[name]
+    if name == "lines":
+        return _lines(spec, known)
     if name.endswith("_id") and kind is int:
         return found.ids.get(name)
     if name == "sku":
@@ -68,7 +70,7 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.money_cents[0] if found.money_cents else decimal_euros(text)
     if name == "quantity":
         return found.quantities[0] if found.quantities else quantity(text)
-    if name in FREE_TEXT:
+    if name in FREE_TEXT and not _choices(info.annotation):
         # a write keeps its why for the audit trail, even where the tool does not insist
         keep_why = info.is_required() or (spec.writes and name == "reason")
         return reason(text) or (text[:200] if keep_why else None)
@@ -116,6 +118,35 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
     return None
 
 
+def _lines(spec: ToolSpec, known: Known) -> list[dict[str, Any]] | None:
+    """The lines of a new order (the product named, how many) or of a return (the order's
+    lines the request names, or all of them, in the condition it states)."""
+    count = known.found.quantities[0] if known.found.quantities else None
+    if spec.name == "create_order":
+        sku = known.found.skus[0] if known.found.skus else known.resolved.get("sku")
+        return [{"sku": sku, "quantity": count or _leading_count(known.text) or 1}] if sku else None
+    order = known.resolved.get("order_lookup")
+    if spec.name != "request_return" or not isinstance(order, dict):
+        return None
+    condition = _choice("condition", ["unopened", "opened", "damaged", "defective"],
+                        plain(known.text))  # fmt: skip
+    if condition is None:
+        return None
+    lines = [line for line in order.get("lines", []) if isinstance(line, dict)]
+    wanted = set(re.findall(r"\w+", plain(known.text))) - STOP
+    named = [line for line in lines if wanted & (record_words(line) - {"refurbished", "grade"})]
+    return [
+        {"order_line_id": line["id"], "quantity": count or line.get("quantity", 1),
+         "condition": condition}
+        for line in (named or lines)
+    ] or None  # fmt: skip
+
+
+def _leading_count(text: str) -> int | None:
+    match = re.search(r"(?<![\w.])(\d{1,3})\s+(?:x\s+)?[A-Za-z]", text)
+    return int(match.group(1)) if match else None
+
+
 def _search_text(text: str, found: Found, spec: ToolSpec) -> str | None:
     """What to search for: a person's name or e-mail when the request names one, else the
     words that name the thing."""
@@ -123,7 +154,7 @@ def _search_text(text: str, found: Found, spec: ToolSpec) -> str | None:
         names = person_names(text)
         if found.emails or names:
             return found.emails[0] if found.emails else names[0]
-    return keywords(text, drop=_noun_words(spec)) or None
+    return keywords(text, drop=noun_words(spec)) or None
 
 
 def _blocked_entity(name: str, known: Known) -> Any:
@@ -164,6 +195,9 @@ def _names_choice(choice: str, lowered: str) -> bool:
     words = choice.replace("_", " ")
     if re.search(rf"\b{re.escape(words)}\b", lowered):
         return True
+    parts = words.split()
+    if len(parts) > 1 and all(re.search(rf"\b{re.escape(p)}", lowered) for p in parts):
+        return True  # "changed his mind" -> changed_mind
     if len(words) >= 8:
         stem = words[: max(5, len(words) - 4)]
     elif words.endswith("ed") and len(words) >= 6:
@@ -193,173 +227,11 @@ def _base_type(annotation: Any) -> Any:
     return annotation
 
 
-def _noun_words(spec: ToolSpec) -> set[str]:
+def noun_words(spec: ToolSpec) -> set[str]:
     return set(spec.name.split("_")) | {"articles", "products", "customers", "policy"}
 
 
-# An id a request implies through its order: "refund order 12" means order 12's payment.
-BY_ORDER = {
-    "payment_id": ("list_order_payments", "the order's payments"),
-    "shipment_id": ("list_shipments", "the order's shipments"),
-    "return_id": ("list_customer_returns", "the order's returns"),
-    "document_id": ("list_documents", "the order's documents"),
-}
-BY_ORDER_TOOLS = {tool: name for name, (tool, _) in BY_ORDER.items()}
-
-WAREHOUSE_HINT = re.compile(
-    r"\bwarehouse\b|\b(?:in|at|from|to)\s+(?!(?:january|february|march|april|may|june|july|"
-    r"august|september|october|november|december)\b)[A-Z][a-z]+"
-)
-
-
-def lookup_for(
-    missing: list[str], known: Known, spec: ToolSpec
-) -> tuple[str, dict[str, Any]] | None:
-    """A read-only look-up that can resolve an id named in words: a missing one, or an
-    optional warehouse the request names ("in Lyon")."""
-    text = known.text
-    names_customer = "customer_id" in missing or (
-        "customer_id" in spec.args_model.model_fields and "customer_id" not in known.found.ids
-    )
-    if names_customer and "customer_lookup" not in known.resolved:
-        names = person_names(text)
-        if names or known.found.emails:
-            # a name first: an e-mail in the request may be the new one to record
-            return "list_customers", {"search": names[0] if names else known.found.emails[0]}
-    if "user_id" in missing and "staff_lookup" not in known.resolved and person_names(text):
-        return "list_staff_users", {}
-    if "key" in missing and spec.name.endswith("config") and "config_lookup" not in known.resolved:
-        return "list_config", {}
-    if "connection_id" in missing and "connection_lookup" not in known.resolved:
-        return "list_connections", {}
-    wanted = set(missing)
-    if "warehouse_id" in spec.args_model.model_fields and WAREHOUSE_HINT.search(text):
-        wanted.add("warehouse_id")  # optional, but named: "in Lyon", "the Paris warehouse"
-    order_id = known.found.ids.get("order_id")
-    for name, (tool, _) in BY_ORDER.items():
-        if name in wanted and order_id and tool not in known.resolved:
-            return tool, {"order_id": order_id}
-    if wanted & {"warehouse_id", "from_warehouse_id", "to_warehouse_id"} and (
-        "warehouse_lookup" not in known.resolved
-    ):
-        return "list_warehouses", {}
-    if (
-        wanted & {"variant_id", "sku"}
-        and "product_id" in known.resolved
-        and "variant_lookup" not in known.resolved
-    ):
-        return "get_product", {"product_id": known.resolved["product_id"]}
-    if wanted & {"product_id", "variant_id", "sku"} and "product_lookup" not in known.resolved:
-        query = product_phrase(text) or keywords(text, drop=_noun_words(spec) | PRODUCT_NOISE)
-        if query:
-            return "search_products", {"query": query}
-    return None
-
-
-def resolve(tool: str, result: Any, known: Known) -> None:
-    """Read a look-up's result into known.resolved."""
-    items = result.get("items", result) if isinstance(result, dict) else result
-    items = items if isinstance(items, list) else []
-    lowered = plain(known.text)
-    if tool == "list_customers":
-        known.resolved["customer_lookup"] = items
-        if len(items) == 1:
-            known.resolved["customer_id"] = items[0]["id"]
-    elif tool == "search_products":
-        known.resolved["product_lookup"] = items
-        if items:
-            known.resolved["product_id"] = items[0].get("id")
-    elif tool == "get_product" and isinstance(result, dict):
-        variants = [v for v in result.get("variants", []) if isinstance(v, dict)]
-        known.resolved["variant_lookup"] = variants
-        if variants:
-            # the variant whose colour, capacity or grade the request names
-            wanted = set(re.findall(r"\w+", lowered))
-            best = max(variants, key=lambda v: len(wanted & _words(v)))
-            known.resolved.setdefault("variant_id", best.get("id"))
-            known.resolved.setdefault("sku", best.get("sku"))
-    elif tool in BY_ORDER_TOOLS:
-        known.resolved[tool] = items
-        name = BY_ORDER_TOOLS[tool]
-        if tool == "list_order_payments":  # the payment that still holds money
-            items = [p for p in items if p.get("captured_cents", 0) > p.get("refunded_cents", 0)]
-        if items:
-            known.resolved[name] = items[-1 if tool == "list_order_payments" else 0]["id"]
-    elif tool == "list_staff_users":
-        known.resolved["staff_lookup"] = items
-        named = [u for u in items if plain(str(u.get("full_name", ""))) in lowered]
-        if len(named) == 1:
-            known.resolved["user_id"] = named[0]["id"]
-    elif tool == "list_config":
-        known.resolved["config_lookup"] = items
-        if items:
-            wanted = set(re.findall(r"[a-z]+", lowered))
-
-            def fit(setting: dict[str, Any]) -> int:  # the key's own words count most
-                key_words = set(re.split(r"[._]", str(setting.get("key", ""))))
-                described = set(re.findall(r"[a-z]+", plain(str(setting.get("description")))))
-                return 3 * len(wanted & key_words) + len(wanted & described)
-
-            best = max(items, key=fit)
-            if fit(best) >= 3:
-                known.resolved["key"] = best["key"]
-    elif tool == "list_connections":
-        known.resolved["connection_lookup"] = items
-        named = [c for c in items if _names_connection(lowered, c)]
-        if len(named) == 1:
-            known.resolved["connection_id"] = named[0]["id"]
-    elif tool == "list_warehouses":
-        known.resolved["warehouse_lookup"] = items
-        named = [w for w in items if _mentions(lowered, w)]
-        if len(named) == 1:
-            known.resolved["warehouse_id"] = named[0]["id"]
-        elif len(named) == 2 and "from_warehouse_id" not in known.resolved:
-            first, second = sorted(named, key=lambda w: _position(lowered, w))
-            known.resolved["from_warehouse_id"] = first["id"]
-            known.resolved["to_warehouse_id"] = second["id"]
-
-
-def _names_connection(lowered: str, connection: dict[str, Any]) -> bool:
-    marketplace = plain(str(connection.get("marketplace", ""))).replace("_", " ")
-    name = plain(str(connection.get("name", "")))
-    squashed = lowered.replace(" ", "")
-    return bool(marketplace) and (
-        marketplace.replace(" ", "") in squashed or name.split(" (")[0].replace(" ", "") in squashed
-    )
-
-
-PRODUCT_NOISE = frozenset((
-    "product", "products", "sku", "variant", "stock", "price", "defect", "defects", "rate",
-    "refurb", "refurbished", "sales", "quality", "metrics", "units", "unit",
-))  # fmt: skip
-PRODUCT_PHRASE = re.compile(r"\b(?:[A-Z][\w'+-]*|\w*\d\w*)(?:\s+(?:[A-Z][\w'+-]*|\w*\d\w*))*\b")
-
-
-def product_phrase(text: str) -> str | None:
-    """The product a request names the way people write it: 'the JBL Flip 6 black', 'the
-    Galaxy S23 refurb' -> 'JBL Flip 6', 'Galaxy S23'."""
-    runs = [
-        m.group(0)
-        for m in PRODUCT_PHRASE.finditer(text)
-        if not m.group(0).isdigit()
-        and not re.fullmatch(r"[A-Z0-9-]{6,}", m.group(0))
-        and plain(m.group(0).split()[0]) not in STOP | VERBS
-    ]
-    runs = [r for r in runs if len(r) > 2 and not person_names(r)]
-    return max(runs, key=len) if runs else None
-
-
-def _words(record: dict[str, Any]) -> set[str]:
+def record_words(record: dict[str, Any]) -> set[str]:
+    """The words of a record's text and number fields, for matching it to a request."""
     text = " ".join(str(v) for v in record.values() if isinstance(v, str | int))
     return set(re.findall(r"\w+", plain(text)))
-
-
-def _mentions(lowered: str, warehouse: dict[str, Any]) -> bool:
-    return _position(lowered, warehouse) >= 0
-
-
-def _position(lowered: str, warehouse: dict[str, Any]) -> int:
-    names = [warehouse.get("city", ""), warehouse.get("code", ""), warehouse.get("name", "")]
-    words = {plain(w) for n in names for w in re.split(r"[\s()-]+", n or "") if len(w) > 3}
-    positions = [m.start() for w in words for m in re.finditer(rf"\b{re.escape(w)}\b", lowered)]
-    return min(positions) if positions else -1

@@ -28,7 +28,8 @@ from db.base import utc_now
 from graph.planner.answer import write_answer, write_error
 from graph.planner.choose import rank_agents, rank_tools
 from graph.planner.extract import extract
-from graph.planner.fill import Known, fill, lookup_for, resolve
+from graph.planner.fill import Known, fill
+from graph.planner.lookups import lookup_for, resolve
 from graph.router import split_intents
 from tools.base import REGISTRY
 

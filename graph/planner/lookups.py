@@ -1,0 +1,193 @@
+"""Look-ups: read-only tool calls that turn what a request names in words into ids (a
+customer, an order, a product and its variant, a warehouse, a marketplace account, a staff
+user, a setting), and reading their results back."""
+
+import re
+from typing import Any
+
+from graph.planner.extract import STOP, VERBS, keywords, person_names, plain
+from graph.planner.fill import Known, noun_words, record_words
+from tools.base import ToolSpec
+
+# An id a request implies through its order: "refund order 12" means order 12's payment.
+BY_ORDER = {
+    "payment_id": ("list_order_payments", "the order's payments"),
+    "shipment_id": ("list_shipments", "the order's shipments"),
+    "return_id": ("list_customer_returns", "the order's returns"),
+    "document_id": ("list_documents", "the order's documents"),
+}
+BY_ORDER_TOOLS = {tool: name for name, (tool, _) in BY_ORDER.items()}
+
+WAREHOUSE_HINT = re.compile(
+    r"\bwarehouse\b|\b(?:in|at|from|to)\s+(?!(?:january|february|march|april|may|june|july|"
+    r"august|september|october|november|december)\b)[A-Z][a-z]+"
+)
+
+
+def lookup_for(
+    missing: list[str], known: Known, spec: ToolSpec
+) -> tuple[str, dict[str, Any]] | None:
+    """A read-only look-up that can resolve an id named in words: a missing one, or an
+    optional warehouse the request names ("in Lyon")."""
+    text = known.text
+    names_customer = (
+        "customer_id" in missing
+        or ("customer_id" in spec.args_model.model_fields and "customer_id" not in known.found.ids)
+        or ("order_id" in missing and "customer_id" not in known.found.ids)  # "Jade's order"
+    )
+    if names_customer and "customer_lookup" not in known.resolved:
+        names = person_names(text)
+        if names or known.found.emails:
+            # a name first: an e-mail in the request may be the new one to record
+            return "list_customers", {"search": names[0] if names else known.found.emails[0]}
+    if "user_id" in missing and "staff_lookup" not in known.resolved and person_names(text):
+        return "list_staff_users", {}
+    if "key" in missing and spec.name.endswith("config") and "config_lookup" not in known.resolved:
+        return "list_config", {}
+    if "connection_id" in missing and "connection_lookup" not in known.resolved:
+        return "list_connections", {}
+    order_id = known.found.ids.get("order_id") or known.resolved.get("order_id")
+    wants_order_lines = "lines" in missing and spec.name == "request_return"
+    if wants_order_lines and order_id and "order_lookup" not in known.resolved:
+        return "get_order", {"order_id": order_id}
+    customer_id = known.found.ids.get("customer_id") or known.resolved.get("customer_id")
+    if "order_id" in missing and customer_id and "orders_lookup" not in known.resolved:
+        placed: dict[str, Any] = {"customer_id": customer_id}
+        if known.found.period:
+            placed["placed_from"] = known.found.period[0].isoformat()
+            placed["placed_to"] = known.found.period[1].isoformat()
+        return "list_orders", placed
+    wanted = set(missing)
+    if "lines" in wanted and spec.name == "create_order" and not known.found.skus:
+        wanted |= {"sku"}  # the product named in words, to a SKU
+    if "warehouse_id" in spec.args_model.model_fields and WAREHOUSE_HINT.search(text):
+        wanted.add("warehouse_id")  # optional, but named: "in Lyon", "the Paris warehouse"
+    order_id = known.found.ids.get("order_id")
+    for name, (tool, _) in BY_ORDER.items():
+        if name in wanted and order_id and tool not in known.resolved:
+            return tool, {"order_id": order_id}
+    if wanted & {"warehouse_id", "from_warehouse_id", "to_warehouse_id"} and (
+        "warehouse_lookup" not in known.resolved
+    ):
+        return "list_warehouses", {}
+    if (
+        wanted & {"variant_id", "sku"}
+        and "product_id" in known.resolved
+        and "variant_lookup" not in known.resolved
+    ):
+        return "get_product", {"product_id": known.resolved["product_id"]}
+    if wanted & {"product_id", "variant_id", "sku"} and "product_lookup" not in known.resolved:
+        query = product_phrase(text) or keywords(text, drop=noun_words(spec) | PRODUCT_NOISE)
+        if query:
+            return "search_products", {"query": query}
+    return None
+
+
+def resolve(tool: str, result: Any, known: Known) -> None:
+    """Read a look-up's result into known.resolved."""
+    items = result.get("items", result) if isinstance(result, dict) else result
+    items = items if isinstance(items, list) else []
+    lowered = plain(known.text)
+    if tool == "list_customers":
+        known.resolved["customer_lookup"] = items
+        if len(items) == 1:
+            known.resolved["customer_id"] = items[0]["id"]
+    elif tool == "search_products":
+        known.resolved["product_lookup"] = items
+        if items:
+            known.resolved["product_id"] = items[0].get("id")
+    elif tool == "get_product" and isinstance(result, dict):
+        variants = [v for v in result.get("variants", []) if isinstance(v, dict)]
+        known.resolved["variant_lookup"] = variants
+        if variants:
+            # the variant whose colour, capacity or grade the request names
+            wanted = set(re.findall(r"\w+", lowered))
+            best = max(variants, key=lambda v: len(wanted & record_words(v)))
+            known.resolved.setdefault("variant_id", best.get("id"))
+            known.resolved.setdefault("sku", best.get("sku"))
+    elif tool in BY_ORDER_TOOLS:
+        known.resolved[tool] = items
+        name = BY_ORDER_TOOLS[tool]
+        if tool == "list_order_payments":  # the payment that still holds money
+            items = [p for p in items if p.get("captured_cents", 0) > p.get("refunded_cents", 0)]
+        if items:
+            known.resolved[name] = items[-1 if tool == "list_order_payments" else 0]["id"]
+    elif tool == "get_order" and isinstance(result, dict):
+        known.resolved["order_lookup"] = result
+    elif tool == "list_orders":
+        known.resolved["orders_lookup"] = items
+        if len(items) == 1 or (items and re.search(r"\b(last|latest|most recent)\b", lowered)):
+            known.resolved["order_id"] = items[0]["id"]  # newest first
+    elif tool == "list_staff_users":
+        known.resolved["staff_lookup"] = items
+        named = [u for u in items if plain(str(u.get("full_name", ""))) in lowered]
+        if len(named) == 1:
+            known.resolved["user_id"] = named[0]["id"]
+    elif tool == "list_config":
+        known.resolved["config_lookup"] = items
+        if items:
+            wanted = set(re.findall(r"[a-z]+", lowered))
+
+            def fit(setting: dict[str, Any]) -> int:  # the key's own words count most
+                key_words = set(re.split(r"[._]", str(setting.get("key", ""))))
+                described = set(re.findall(r"[a-z]+", plain(str(setting.get("description")))))
+                return 3 * len(wanted & key_words) + len(wanted & described)
+
+            best = max(items, key=fit)
+            if fit(best) >= 3:
+                known.resolved["key"] = best["key"]
+    elif tool == "list_connections":
+        known.resolved["connection_lookup"] = items
+        named = [c for c in items if _names_connection(lowered, c)]
+        if len(named) == 1:
+            known.resolved["connection_id"] = named[0]["id"]
+    elif tool == "list_warehouses":
+        known.resolved["warehouse_lookup"] = items
+        named = [w for w in items if _mentions(lowered, w)]
+        if len(named) == 1:
+            known.resolved["warehouse_id"] = named[0]["id"]
+        elif len(named) == 2 and "from_warehouse_id" not in known.resolved:
+            first, second = sorted(named, key=lambda w: _position(lowered, w))
+            known.resolved["from_warehouse_id"] = first["id"]
+            known.resolved["to_warehouse_id"] = second["id"]
+
+
+def _names_connection(lowered: str, connection: dict[str, Any]) -> bool:
+    marketplace = plain(str(connection.get("marketplace", ""))).replace("_", " ")
+    name = plain(str(connection.get("name", "")))
+    squashed = lowered.replace(" ", "")
+    return bool(marketplace) and (
+        marketplace.replace(" ", "") in squashed or name.split(" (")[0].replace(" ", "") in squashed
+    )
+
+
+PRODUCT_NOISE = frozenset((
+    "product", "products", "sku", "variant", "stock", "price", "defect", "defects", "rate",
+    "refurb", "refurbished", "sales", "quality", "metrics", "units", "unit",
+))  # fmt: skip
+PRODUCT_PHRASE = re.compile(r"\b(?:[A-Z][\w'+-]*|\w*\d\w*)(?:\s+(?:[A-Z][\w'+-]*|\w*\d\w*))*\b")
+
+
+def product_phrase(text: str) -> str | None:
+    """The product a request names the way people write it: 'the JBL Flip 6 black', 'the
+    Galaxy S23 refurb' -> 'JBL Flip 6', 'Galaxy S23'."""
+    runs = [
+        m.group(0)
+        for m in PRODUCT_PHRASE.finditer(text)
+        if not m.group(0).isdigit()
+        and not re.fullmatch(r"[A-Z0-9-]{6,}", m.group(0))
+        and plain(m.group(0).split()[0]) not in STOP | VERBS
+    ]
+    runs = [r for r in runs if len(r) > 2 and not person_names(r)]
+    return max(runs, key=len) if runs else None
+
+
+def _mentions(lowered: str, warehouse: dict[str, Any]) -> bool:
+    return _position(lowered, warehouse) >= 0
+
+
+def _position(lowered: str, warehouse: dict[str, Any]) -> int:
+    names = [warehouse.get("city", ""), warehouse.get("code", ""), warehouse.get("name", "")]
+    words = {plain(w) for n in names for w in re.split(r"[\s()-]+", n or "") if len(w) > 3}
+    positions = [m.start() for w in words for m in re.finditer(rf"\b{re.escape(w)}\b", lowered)]
+    return min(positions) if positions else -1
