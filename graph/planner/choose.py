@@ -20,7 +20,8 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
                     "buffer", "connection", "reply"),
     "customers": ("customer", "client", "loyalty", "points", "address", "gdpr", "erase",
                   "profile", "vip", "interaction", "complaint", "contact"),
-    "inventory": ("stock", "inventory", "run out", "running out", "out of stock", "reorder",
+    "inventory": ("stock", "inventory", "run out", "running out", "running low", "low on",
+                  "out of stock", "reorder", "transfer", "move",
                   "reserve", "reservation", "units left", "in stock", "movement", "restock",
                   "do we have", "left", "available"),
     "transport": ("ship", "shipping", "shipment", "carrier", "parcel", "tracking", "track",
@@ -34,7 +35,7 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
               "stolen card", "chargeback"),
     "risk": ("risk", "anomaly", "anomalies", "unusual", "spike", "drop", "abnormal", "outage"),
     "knowledge": ("policy", "how do i", "how do we", "how to", "article", "help", "procedure",
-                  "guide", "rule", "faq", "what's our", "what is our"),
+                  "guide", "rule", "faq"),
     "after_sales": ("return", "rma", "warranty", "survey", "satisfaction", "satisfied", "nps",
                     "broken", "defective", "send back"),
     "backoffice": ("report", "dashboard", "config", "setting", "staff", "api key", "user",
@@ -46,10 +47,11 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
 
 # Phrasings that settle the domain more than any single word does.
 DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
-    ("knowledge", 0.25, re.compile(
+    ("knowledge", 0.35, re.compile(
         r"\bhow (?:do|should|can|must) (?:i|we)\b|\bprocedure\b|\bpolic(?:y|ies)\b|"
         r"\b(?:our|the) (?:return|refund|shipping|warranty|delivery) (?:window|policy|deadline|"
-        r"period|rules?|terms)\b|\bare we allowed\b")),
+        r"period|rules?|terms)\b|\bare we allowed\b|\bcan (?:a|the) (?:customer|client|buyer)\b|"
+        r"\bis it (?:possible|allowed)\b")),
     # a setting named by its key (returns.window_days) or changed to a new value
     ("backoffice", 0.4, re.compile(
         r"(?<![@\w.])[a-z_]+\.[a-z_]+(?![\w@.])|\b(?:extend|shorten|lower|raise|increase|"
@@ -80,11 +82,16 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("slow", "latency", "how fast", "error rate"), ("performance_",)),
     (("note", "log"), ("record_",)),
     (("archive", "publish", "unpublish", "promote", "demote"), ("update_",)),
-    (("put", "reprice", "price at", "set the price"), ("update_variant_price", "update_")),
+    (("reprice", "price at", "set the price", "put the price"),
+     ("update_variant_price", "update_")),
     (("mark",), ("mark_",)),
+    (("full picture", "everything about", "360", "overview of customer"), ("customer_360",)),
+    (("stock of", "stock for", "units of", "how many units"), ("get_stock",)),
+    (("pick list", "picking list"), ("pick_list",)),
+    (("do we have any", "do we sell", "do we carry", "looking for"), ("search_",)),
     (("charge", "take the payment", "take payment", "pay with"), ("process_",)),
-    (("is now", "it's now", "now costs", "changed to", "her new", "his new", "their new"),
-     ("update_",)),
+    (("is now", "it's now", "now costs", "changed to", "her new", "his new", "their new",
+      "new phone is", "new email is", "new address is", "moved"), ("update_",)),
     (("search", "look for", "policy", "policies", "how do", "how to", "how can", "what is our",
       "what's our", "can we", "are we allowed", "procedure"), ("search_",)),
     (("anomaly", "anomalies", "unusual", "spike", "abnormal", "strange"), ("detect_",)),
@@ -100,7 +107,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("generate", "print", "make", "produce"), ("generate_",)),
     (("reserve", "hold back", "set aside"), ("reserve_",)),
     (("release",), ("release_",)),
-    (("transfer", "move stock"), ("transfer_",)),
+    (("transfer", "move"), ("transfer_",)),
     (("sync", "import", "pull"), ("sync_",)),
     (("push",), ("push_",)),
     (("reply", "send", "write to", "answer the"), ("send_",)),
@@ -109,7 +116,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "increase", "decrease"), ("update_", "set_")),
     (("schedule", "plan"), ("schedule_",)),
     (("start", "begin"), ("start_",)),
-    (("complete", "finish", "close"), ("complete_",)),
+    (("complete", "finish", "close", "passed", "failed"), ("complete_", "resolve_")),
+    (("on hold", "hold order", "hold the order", "hold it"), ("hold_",)),
+    (("discuss", "talked", "spoke", "contact history"), ("list_interactions",)),
     (("authorize", "approve", "accept"), ("authorize_", "decide_")),
     (("reject", "decline", "refuse", "deny"), ("reject_", "decide_")),
     (("received", "arrived", "came back", "receive"), ("receive_",)),
@@ -125,9 +134,16 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("void",), ("void_",)),
     (("create", "add", "new", "register", "file", "raise", "request"),
      ("create_", "add_", "file_", "request_", "raise_", "record_")),
-    (("fraud", "suspicious", "risky", "score"), ("check_",)),
+    (("fraud history", "history of"), ("customer_fraud_history", "config_history")),
+    (("fraud check", "check fraud", "fraud score", "fraud risk", "suspicious", "risky", "score",
+      "fraud"), ("check_",)),
+    (("who is",), ("list_customers", "get_customer", "customer_360")),
+    (("nps", "satisfaction", "how satisfied"), ("survey_stats",)),
     (("list", "show me the", "show me all", "show all", "show the", "show our"), ("list_",)),
 )  # fmt: skip
+
+
+NEW_PRICE = re.compile(r"\bat \d+(?:[.,]\d+)? ?(?:€|eur\b|euros?\b)")
 
 
 def _word(word: str, endings: str = "s|es|d|ed|ing") -> re.Pattern[str]:
@@ -161,6 +177,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         position = _first(lowered, words, endings="s|es")
         if position is not None:
             found.append((position, rank, prefixes))
+    if price := NEW_PRICE.search(lowered):  # "the JBL Flip 6 black at 119 euros"
+        found.append((price.start(), -1, ("update_variant_price", "update_")))
     return [prefixes for _, _, prefixes in sorted(found)]
 
 
@@ -190,6 +208,12 @@ def rank_agents(text: str) -> list[tuple[str, float]]:
         ranked.append((agent, score))
     return sorted(ranked, key=lambda pair: -pair[1])
 
+
+# Words of tool names too common to tell tools apart.
+GENERIC_NAME_WORDS = frozenset(
+    {"get", "list", "create", "update", "delete", "add", "set", "customer", "customers", "order",
+     "orders", "product", "products", "stock", "by", "of", "to"}
+)  # fmt: skip
 
 # Ids the planner can find from words, through a look-up tool.
 LOOKED_UP = frozenset(
@@ -236,6 +260,9 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
                 score -= 0.04 if found.numbers or findable else 0.1
         if name.startswith("get_") and any(p in found.ids for p in required):
             score += 0.05
+        # a tool's name is its summary: "fraud history", "pick list", "system alerts"
+        named_words = [w.removesuffix("s") for w in name.split("_") if w not in GENERIC_NAME_WORDS]
+        score += 0.08 * min(_hits(lowered.replace("-", " "), tuple(named_words)), 2)
         choices.append(ToolChoice(name, score))
     return sorted(choices, key=lambda choice: -choice.score)
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 # Nouns people put before an id, per id parameter.
 ID_NOUNS: dict[str, tuple[str, ...]] = {
-    "order_id": ("order", "orders", "commande", "cmd", "purchase"),
+    "order_id": ("order", "orders", "commande", "cmd", "purchase", "ordr", "oder", "odrer"),
     "customer_id": ("customer", "client", "buyer"),
     "payment_id": ("payment", "transaction", "charge"),
     "return_id": ("return", "rma"),

@@ -195,6 +195,8 @@ def _names_choice(choice: str, lowered: str) -> bool:
     words = choice.replace("_", " ")
     if re.search(rf"\b{re.escape(words)}\b", lowered):
         return True
+    if words.endswith("s") and re.search(rf"\b{re.escape(words[:-1])}\b", lowered):
+        return True  # "refund risk" -> refunds
     parts = words.split()
     if len(parts) > 1 and all(re.search(rf"\b{re.escape(p)}", lowered) for p in parts):
         return True  # "changed his mind" -> changed_mind
