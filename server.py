@@ -4,6 +4,7 @@ import gc
 import inspect
 import json
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -388,6 +389,22 @@ class ToolIndex(BaseRoute):
         raise NoMatchFound(name, path_params)  # the tool routes themselves answer this
 
 
+def warm_up(engine: Engine) -> None:
+    """Load the embedding model, the router's index and the help-article index, so the first
+    chat request does not pay for them (a fresh index embeds every article once)."""
+    from graph.router import agent_index
+    from knowledge.index import index_for
+
+    started = time.perf_counter()
+    try:
+        agent_index()
+        index_for(engine).ensure_fresh()
+    except Exception:  # a failure here only delays the first request, which retries
+        log.exception("warm-up failed")
+        return
+    log.info("warmed up", ms=round((time.perf_counter() - started) * 1000))
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     settings = get_settings()
     configure_logging(settings)
@@ -397,6 +414,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         app.state.engine = engine or get_engine()
         telemetry = Telemetry(app.state.engine).start()
         automations = AutomationWorker(app.state.engine).start() if settings.automations else None
+        if settings.warm_start:
+            threading.Thread(
+                target=warm_up, args=(app.state.engine,), name="warm-up", daemon=True
+            ).start()
         # What is loaded by now (tools, models, routes: ~300k objects) lives as long as the
         # server: out of the garbage collector's sight, a full collection no longer walks it
         # (it paused requests for ~200 ms). Given back to the collector when the server stops.

@@ -59,6 +59,12 @@ class Settings(BaseSettings):
         validation_alias="COMPTOIR_AUTOMATIONS",
         description="Run the automations (reactions to events) inside the server.",
     )
+    warm_start: bool = Field(
+        default=True,
+        validation_alias="COMPTOIR_WARM_START",
+        description="At start, load the embedding model and bring the help-article index up "
+        "to date in the background, so the first chat request does not wait for them.",
+    )
     chroma_url: str | None = Field(default=None, validation_alias="CHROMA_URL")
     kafka_bootstrap_servers: str | None = Field(
         default=None, validation_alias="KAFKA_BOOTSTRAP_SERVERS"

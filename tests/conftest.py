@@ -40,6 +40,7 @@ def offline_models() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("COMPTOIR_OFFLINE", "1")
         patch.setenv("COMPTOIR_AUTOMATIONS", "0")  # tests/events runs them on purpose
+        patch.setenv("COMPTOIR_WARM_START", "0")
         get_settings.cache_clear()
         yield
     get_settings.cache_clear()

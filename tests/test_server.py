@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from db import migrate
 from db.demo.reference import demo_api_key
 from db.engine import create_db_engine
-from server import create_app
+from knowledge.index import index_for
+from server import create_app, warm_up
 
 
 def test_health_reports_a_current_database(seeded_engine: Engine) -> None:
@@ -213,3 +214,9 @@ def test_url_for_finds_tool_and_other_routes(seeded_engine: Engine) -> None:
     app = create_app(seeded_engine)
     assert app.url_path_for("update_warehouse", warehouse_id="3") == "/api/v1/warehouses/3"
     assert app.url_path_for("health") == "/health"
+
+
+def test_warm_up_leaves_the_knowledge_index_up_to_date(seeded_engine: Engine) -> None:
+    warm_up(seeded_engine)
+
+    assert index_for(seeded_engine).ensure_fresh() is None  # nothing left to sync
