@@ -54,7 +54,17 @@ def models_from_settings(settings: Settings) -> Models:
 Script = Callable[[list[BaseMessage], list[dict[str, Any]]], AIMessage]
 
 
-class ScriptedChatModel(BaseChatModel):
+class ToolCallingModel(BaseChatModel):
+    """A chat model of our own that takes tools as OpenAI function schemas, as an endpoint
+    would: the base of the offline planner and of the scripted model."""
+
+    def bind_tools(  # type: ignore[override]
+        self, tools: Sequence[Any], **kwargs: Any
+    ) -> Runnable[Any, BaseMessage]:
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
+
+
+class ScriptedChatModel(ToolCallingModel):
     """A chat model whose replies are written in advance: for tests and benchmarks, where
     the graph's behaviour must be checked without a language model.
 
@@ -68,11 +78,6 @@ class ScriptedChatModel(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "scripted"
-
-    def bind_tools(  # type: ignore[override]
-        self, tools: Sequence[Any], **kwargs: Any
-    ) -> Runnable[Any, BaseMessage]:
-        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
 
     def _generate(
         self,

@@ -17,14 +17,12 @@ import re
 import uuid
 from typing import Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from agents import agent_of
 from db.base import utc_now
+from graph.models import ToolCallingModel
 from graph.planner.answer import write_answer, write_error
 from graph.planner.choose import rank_agents, rank_tools
 from graph.planner.extract import extract
@@ -43,17 +41,12 @@ CANNOT = (
 PART = re.compile(r"\n\(Your part: (.+)\)\s*$", re.S)
 
 
-class OfflinePlanner(BaseChatModel):
+class OfflinePlanner(ToolCallingModel):
     """Plans tool calls from the request's words and the tools' schemas; no LLM."""
 
     @property
     def _llm_type(self) -> str:
         return "offline-planner"
-
-    def bind_tools(  # type: ignore[override]
-        self, tools: Any, **kwargs: Any
-    ) -> Runnable[Any, BaseMessage]:
-        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
 
     def _generate(
         self,

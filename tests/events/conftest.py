@@ -19,8 +19,9 @@ from sqlalchemy.engine import Engine
 
 from benchmarks.tansu import BrokerUnavailable, TansuBroker
 from core.settings import get_settings
-from tests.tools.conftest import actor
-from tools.base import run_tool
+from tests.tools.conftest import actor, call, sql
+
+__all__ = ["actor", "call", "sql"]  # fixtures shared with the tool tests
 
 
 @pytest.fixture(scope="session")
@@ -106,23 +107,6 @@ def read_since(bootstrap: str, since: dict[tuple[str, int], int]) -> list[Receiv
     ends, received = _read(bootstrap, consumer_start, keep=True)
     del ends
     return [r for r in received if r.offset >= marks.get((r.topic, r.partition), 0)]
-
-
-@pytest.fixture
-def call(seeded_engine: Engine) -> Callable[..., Any]:
-    def run(role: str, name: str, /, **args: Any) -> Any:
-        return run_tool(seeded_engine, actor(role), name, args)
-
-    return run
-
-
-@pytest.fixture
-def sql(seeded_engine: Engine) -> Callable[..., Any]:
-    def query(statement: str, **params: Any) -> Any:
-        with seeded_engine.connect() as connection:
-            return connection.execute(sa.text(statement), params).scalar()
-
-    return query
 
 
 @pytest.fixture
