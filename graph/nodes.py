@@ -91,33 +91,32 @@ def route(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         "tokens": 0,
         "hops": 0,
         "routing": {},
+        "direct": None,
+        "followup": None,
     }
     if direct := state.get("direct"):
-        _emit("routing", method="direct", agents=[direct], confidence=None)
-        queue = [Task(agent=direct, task=_request(state))]
-        direct_routing = {"method": "direct", "agents": [direct], "confidence": None}
-        return {**fresh, "direct": None, "queue": queue, "routing": direct_routing}
+        return {**fresh, **_routed("direct", [Task(agent=direct, task=_request(state))])}
     decision = runtime.context.router.route(_request(state))
     followup = state.get("followup")
-    fresh["followup"] = None
     same_agent = decision is not None and followup and decision.agents == [followup["agent"]]
     if followup and (decision is None or same_agent):
         # The last turn ended with an agent asking for something: this is the answer.
-        agent_name = followup["agent"]
-        _emit("routing", method="followup", agents=[agent_name], confidence=None)
-        queue = [Task(agent=agent_name, task=f"{followup['request']}\n{_request(state)}")]
-        followed = {"method": "followup", "agents": [agent_name], "confidence": None}
-        return {**fresh, "queue": queue, "routing": followed}
+        task = Task(agent=followup["agent"], task=f"{followup['request']}\n{_request(state)}")
+        return {**fresh, **_routed("followup", [task])}
     if decision is None:
         return fresh
-    _emit("routing", method="router", agents=decision.agents, confidence=decision.confidence)
     queue = [Task(agent=a, task=t) for a, t in zip(decision.agents, decision.tasks, strict=True)]
-    routing: dict[str, Any] = {
-        "method": "router",
-        "agents": decision.agents,
-        "confidence": decision.confidence,
+    return {**fresh, **_routed("router", queue, decision.confidence)}
+
+
+def _routed(method: str, queue: list[Task], confidence: float | None = None) -> dict[str, Any]:
+    """The state update (and the stream event) of a routing decision."""
+    agents = [task["agent"] for task in queue]
+    _emit("routing", method=method, agents=agents, confidence=confidence)
+    return {
+        "queue": queue,
+        "routing": {"method": method, "agents": agents, "confidence": confidence},
     }
-    return {**fresh, "queue": queue, "routing": routing}
 
 
 def after_route(state: ChatState) -> Literal["agent", "supervisor"]:
@@ -136,13 +135,11 @@ def supervisor(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]
             task = str(call["args"].get("task") or request)
             queue.append(Task(agent=agent, task=task if task == request else f"{request}\n"
                               f"(Your part: {task})"))  # fmt: skip
-    agents = [task["agent"] for task in queue]
-    _emit("routing", method="supervisor", agents=agents, confidence=None)
-    routing = {"method": "supervisor", "agents": agents, "confidence": None}
+    routed = {**counted, **_routed("supervisor", queue)}
     if not queue:
         text = str(reply.content).strip() or "I can't help with that."
-        return {**counted, "routing": routing, "answers": [{"agent": "supervisor", "text": text}]}
-    return {**counted, "routing": routing, "queue": queue}
+        return {**routed, "answers": [{"agent": "supervisor", "text": text}]}
+    return routed
 
 
 def after_supervisor(state: ChatState) -> Literal["agent", "finish"]:
