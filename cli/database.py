@@ -4,10 +4,9 @@ from datetime import date
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.console import console, fail
+from cli.console import console, counting_progress, fail
 from core.settings import get_settings
 from db import migrate
 from db.demo.seed import SCALES, DatabaseNotEmptyError, SeedResult, seed_database, wipe
@@ -79,14 +78,7 @@ def seed(
         f"Seeding {describe_url(url)} with the [bold]{scale}[/] demo "
         f"({size.orders:,} orders), seed {seed}."
     )
-    with Progress(
-        TextColumn("orders"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with counting_progress("orders") as progress:
         task = progress.add_task("orders", total=size.orders)
         try:
             result = seed_database(

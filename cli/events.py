@@ -6,10 +6,9 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.console import console, fail
+from cli.console import console, counting_progress, fail
 from core.settings import get_settings
 from db.engine import create_db_engine, describe_url
 
@@ -63,13 +62,7 @@ def relay(
                 relay_.run(_stop_on_signals())
                 return
             waiting = count_unpublished(engine)
-            with Progress(
-                TextColumn("publishing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as progress:
+            with counting_progress("publishing", transient=False) as progress:
                 task = progress.add_task("publish", total=waiting)
                 report = relay_.drain(lambda n: progress.advance(task, n))
     except RelayBusy as error:

@@ -4,10 +4,9 @@ import json
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cli.console import console, fail
+from cli.console import console, counting_progress, fail
 from core.settings import get_settings
 from db.engine import create_db_engine, describe_url
 from knowledge.index import index_for
@@ -29,14 +28,7 @@ def reindex() -> None:
         f"Indexing the published articles of {describe_url(str(engine.url))} "
         f"into {index.location.describe()}."
     )
-    with Progress(
-        TextColumn("passages"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as progress:
+    with counting_progress("passages") as progress:
         task = progress.add_task("passages", total=None)
 
         def advance(done: int, total: int) -> None:

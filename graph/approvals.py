@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from graph.errors import BadDecision
+from graph.planner.answer import format_value
 from tools.base import ToolSpec
 
 HIDDEN = ("idempotency_key",)  # plumbing, not something a person decides on
@@ -24,11 +25,9 @@ def _label(key: str) -> str:
 
 
 def _value(key: str, value: Any) -> str:
-    if key.endswith("_cents") and isinstance(value, int):
-        return f"{value / 100:.2f} EUR"
     if isinstance(value, str) and " " in value:
         return f'"{value}"'
-    return str(value)
+    return str(format_value(key, value))
 
 
 class Decision:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -132,8 +132,8 @@ class Assistant:
         yield {"event": "done", "result": result.model_dump(mode="json")}
 
     def _result(self, thread_id: str, resumed: bool) -> TurnResult:
-        values = self.graph.get_state(_config(thread_id)).values
-        pending = self._pending(thread_id)
+        snapshot = self.graph.get_state(_config(thread_id))
+        values, pending = snapshot.values, _pending_in(snapshot)
         trace = [ToolCallOut(**entry) for entry in values.get("trace", [])]
         routing = values.get("routing") or {}
         agents = list(dict.fromkeys([*routing.get("agents", []), *(t.agent for t in trace)]))
@@ -159,26 +159,23 @@ class Assistant:
         )
 
     def _pending(self, thread_id: str) -> PendingApproval | None:
-        snapshot = self.graph.get_state(_config(thread_id))
-        for item in snapshot.interrupts:
-            return PendingApproval(**item.value)
-        return None
+        return _pending_in(self.graph.get_state(_config(thread_id)))
 
     # -- threads -----------------------------------------------------------------------
 
     def history(self, actor: Actor, thread_id: str) -> ThreadOut:
         thread = self._owned_thread(actor, thread_id)
-        values = self.graph.get_state(_config(thread_id)).values
+        snapshot = self.graph.get_state(_config(thread_id))
         messages = [
             ChatMessage(role="user" if isinstance(m, HumanMessage) else "assistant", content=m.text)
-            for m in values.get("messages", [])
+            for m in snapshot.values.get("messages", [])
             if isinstance(m, HumanMessage | AIMessage)
         ]
         return ThreadOut(
             thread_id=thread_id,
             title=thread.title,
             messages=messages,
-            pending_approval=self._pending(thread_id),
+            pending_approval=_pending_in(snapshot),
         )
 
     def threads(self, actor: Actor, limit: int = 50) -> list[ThreadSummary]:
@@ -234,6 +231,13 @@ class Assistant:
                 thread.updated_at = utc_now()
                 session.add(thread)
                 session.commit()
+
+
+def _pending_in(snapshot: StateSnapshot) -> PendingApproval | None:
+    """The action a paused conversation waits on (one at a time)."""
+    for item in snapshot.interrupts:
+        return PendingApproval(**item.value)
+    return None
 
 
 def _config(thread_id: str) -> Any:

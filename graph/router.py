@@ -73,6 +73,7 @@ class AgentIndex:
                 self.tool_owner.append(index)
         self.tool_names = [t for name in self.agents for t in AGENT_SPECS[name].tools]
         self.tool_vectors = embedder.embed(tool_texts)
+        self._tool_row = {name: row for row, name in enumerate(self.tool_names)}
         self._owner = np.array(self.tool_owner)
 
     def scores(self, text: str) -> AgentScores:
@@ -84,8 +85,7 @@ class AgentIndex:
 
     def tool_similarity(self, text: str, tool_names: list[str]) -> dict[str, float]:
         query = get_embedder().embed_one(text)
-        wanted = {name: i for i, name in enumerate(self.tool_names)}
-        return {name: float(self.tool_vectors[wanted[name]] @ query) for name in tool_names}
+        return {name: float(self.tool_vectors[self._tool_row[name]] @ query) for name in tool_names}
 
 
 @lru_cache(maxsize=1)

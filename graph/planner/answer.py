@@ -76,13 +76,15 @@ def facts(record: dict[str, Any]) -> str:
     """The key fields first, then the other scalar ones, as a short list."""
     keys = [k for k in KEY_FIELDS if k in record]
     keys += [k for k, v in record.items() if k not in keys and not isinstance(v, dict | list)]
-    lines = [f"- {_label(k)}: {_format(k, record[k])}" for k in keys[:14] if record[k] is not None]
+    lines = [
+        f"- {_label(k)}: {format_value(k, record[k])}" for k in keys[:14] if record[k] is not None
+    ]
     for key, value in record.items():
         if isinstance(value, dict) and value:  # a nested record: its key facts on one line
             inner = [k for k in KEY_FIELDS if k in value] + [
                 k for k in ("first_name", "last_name", "city") if k in value
             ]
-            shown = ", ".join(f"{_label(k)} {_format(k, value[k])}" for k in inner[:8])
+            shown = ", ".join(f"{_label(k)} {format_value(k, value[k])}" for k in inner[:8])
             if shown:
                 lines.append(f"- {_label(key)}: {shown}")
     for key, value in record.items():
@@ -102,12 +104,13 @@ def table(rows: list[Any]) -> str:
     lines = ["| " + " | ".join(_label(c) for c in columns) + " |"]
     lines.append("|" + "---|" * len(columns))
     for row in rows:
-        cells = [str(_format(c, row.get(c))).replace("|", "/") for c in columns]
+        cells = [str(format_value(c, row.get(c))).replace("|", "/") for c in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def _format(key: str, value: Any) -> Any:
+def format_value(key: str, value: Any) -> Any:
+    """A field's value as a person reads it: cents as euros, basis points as percents."""
     if key.endswith("_cents") and isinstance(value, int):
         return f"{value / 100:,.2f} EUR".replace(",", " ")
     if key.endswith("_bp") and isinstance(value, int):
