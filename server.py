@@ -449,10 +449,14 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
         first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"] if part not in ("body", "query"))
-        return JSONResponse(
-            error_body("invalid_input", first["msg"], field or None), status_code=422
-        )
+        if first["type"] == "json_invalid":
+            message, field = "the body is not valid JSON", None
+        elif first["type"] == "missing" and tuple(first["loc"]) == ("body",):
+            message, field = "send a JSON object body (Content-Type: application/json)", None
+        else:  # where in the request is in the location's first part: body, query, path
+            field = ".".join(str(part) for part in first["loc"][1:]) or None
+            message = f"{field}: {first['msg']}" if field else first["msg"]
+        return JSONResponse(error_body("invalid_input", message, field), status_code=422)
 
     @app.exception_handler(ToolError)
     async def tool_error(_: Request, error: ToolError) -> JSONResponse:

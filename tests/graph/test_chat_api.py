@@ -92,6 +92,20 @@ def test_reject_bad_chat_requests(
     assert response.json()["error"]["code"] == code
 
 
+def test_name_the_problem_with_a_malformed_chat_request(api: Api) -> None:
+    no_body = api("support", "POST", "/chat")
+    not_json = api(
+        "support", "POST", "/chat", content="{oops", headers={"Content-Type": "application/json"}
+    )
+    long_id = api("support", "GET", "/chat/" + "x" * 37)
+
+    assert no_body.status_code == not_json.status_code == long_id.status_code == 422
+    assert "JSON object body" in no_body.json()["error"]["message"]
+    assert not_json.json()["error"]["message"] == "the body is not valid JSON"
+    assert long_id.json()["error"]["field"] == "thread_id"
+    assert long_id.json()["error"]["message"].startswith("thread_id: ")
+
+
 def test_chat_needs_a_key(api: Api) -> None:
     response = api(None, "POST", "/chat", json={"message": "track shipment 5"})
 
