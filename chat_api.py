@@ -49,9 +49,12 @@ class Me(BaseModel):
     role: Role
 
 
-def chat_router(authenticate: Callable[..., Actor]) -> APIRouter:
-    """The chat routes; `authenticate` is the REST layer's bearer-key dependency."""
-    router = APIRouter(prefix="/api/v1", tags=["chat"])
+def chat_router(
+    authenticate: Callable[..., Actor], errors: dict[int | str, dict[str, Any]]
+) -> APIRouter:
+    """The chat routes; `authenticate` is the REST layer's bearer-key dependency, `errors` the
+    error responses its routes document."""
+    router = APIRouter(prefix="/api/v1", tags=["chat"], responses=errors)
     lock = threading.Lock()
 
     def assistant(request: Request) -> Assistant:

@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Match, NoMatchFound
 
 from chat_api import chat_router
 from core.logging import configure_logging, get_logger
+from core.ratelimit import KeyRateLimiter, RateLimitByKey
 from core.settings import get_settings
 from db import migrate
 from db.engine import describe_url, get_engine
@@ -35,6 +36,7 @@ from events.worker import AutomationWorker
 from tools import load_tools
 from tools.auth import MISSING_KEY, authenticate, identify
 from tools.base import (
+    DB_INT_MAX,
     REGISTRY,
     Actor,
     InvalidInput,
@@ -186,7 +188,14 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         (404, "Not found"),
         (409, "The current state forbids it (a business rule)"),
         (422, "Invalid input"),
+        (429, "Too many requests for this API key; retry after Retry-After seconds"),
     )
+}
+ERROR_RESPONSES[429]["headers"] = {
+    "Retry-After": {
+        "description": "Seconds until the key's window resets",
+        "schema": {"type": "integer"},
+    }
 }
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -398,11 +407,17 @@ def warm_up(engine: Engine) -> None:
     started = time.perf_counter()
     try:
         agent_index()
-        index_for(engine).ensure_fresh()
+        report = index_for(engine).ensure_fresh()
     except Exception:  # a failure here only delays the first request, which retries
         log.exception("warm-up failed")
         return
-    log.info("warmed up", ms=round((time.perf_counter() - started) * 1000))
+    log.info(
+        "warmed up",
+        ms=round((time.perf_counter() - started) * 1000),
+        # 0 where another worker (or an earlier start) had indexed them already
+        articles_indexed=report.added if report else 0,
+        passages_embedded=report.embedded if report else 0,
+    )
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -412,6 +427,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = engine or get_engine()
+        app.state.rate_limiter = KeyRateLimiter.from_settings(settings)
         telemetry = Telemetry(app.state.engine).start()
         automations = AutomationWorker(app.state.engine).start() if settings.automations else None
         if settings.warm_start:
@@ -439,6 +455,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         lifespan=lifespan,
     )
 
+    app.add_middleware(RateLimitByKey)  # inside RequestContext: a 429 is logged with its id
     app.add_middleware(RequestContext)
 
     @app.exception_handler(StarletteHTTPException)
@@ -460,6 +477,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
 
     @app.exception_handler(ToolError)
     async def tool_error(_: Request, error: ToolError) -> JSONResponse:
+        log.info("refused", **error.to_dict())  # the reason, masked like every log line
         return JSONResponse({"error": error.to_dict()}, status_code=error.status)
 
     @app.exception_handler(Exception)
@@ -482,7 +500,11 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         response_class=FileResponse,
         responses=ERROR_RESPONSES,
     )
-    def download_document(document_id: int, request: Request, actor: ActorDep) -> FileResponse:
+    def download_document(
+        document_id: Annotated[int, Path(ge=1, le=DB_INT_MAX, description="Id of the document.")],
+        request: Request,
+        actor: ActorDep,
+    ) -> FileResponse:
         """The file of a generated document (invoice, credit note, packing slip, label)."""
         with Session(request.app.state.engine) as session:
             document = session.get(Document, document_id)
@@ -495,7 +517,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         media = {"pdf": "application/pdf", "png": "image/png", "zpl": "text/plain"}
         return FileResponse(path, media_type=media[document.format], filename=path.name)
 
-    app.include_router(chat_router(current_actor))
+    app.include_router(chat_router(current_actor, ERROR_RESPONSES))
 
     mount_web(app)  # the chat page at /
 
@@ -511,6 +533,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         body = Health(
             status="ok" if database.ok else "unavailable", version=app.version, database=database
         )
-        return JSONResponse(body.model_dump(), status_code=200 if database.ok else 503)
+        return JSONResponse(
+            body.model_dump(),
+            status_code=200 if database.ok else 503,
+            headers={"X-Worker-Pid": str(os.getpid())},  # which of several workers answered
+        )
 
     return app

@@ -4,8 +4,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from limits import parse as parse_rate
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+RATE_LIMIT_OFF = frozenset({"", "0", "off", "none", "false", "unlimited"})
+RATE_LIMIT_STORAGES = ("memory://", "redis://", "rediss://", "redis+unix://")
 
 
 class Settings(BaseSettings):
@@ -69,6 +73,39 @@ class Settings(BaseSettings):
     kafka_bootstrap_servers: str | None = Field(
         default=None, validation_alias="KAFKA_BOOTSTRAP_SERVERS"
     )
+    rate_limit: str = Field(
+        default="600/minute",
+        validation_alias="COMPTOIR_RATE_LIMIT",
+        description="Requests one API key may make: '600/minute', '20 per second', '5000/hour', "
+        "'100/10 seconds'; '0' or 'off' turns the limit off.",
+    )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        validation_alias="COMPTOIR_RATE_LIMIT_STORAGE",
+        description="Where the counts live: memory:// (each server process counts on its own) "
+        "or redis://host:port/db (every worker and server shares one budget per key).",
+    )
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _readable_rate(cls, value: str) -> str:
+        value = value.strip()
+        if value.lower() in RATE_LIMIT_OFF:
+            return "off"
+        try:
+            parse_rate(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a rate: write '600/minute', '20 per second' or 'off'"
+            ) from None
+        return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        if not value.startswith(RATE_LIMIT_STORAGES):
+            raise ValueError(f"{value!r}: use memory:// or a redis:// (rediss://) URL")
+        return value
 
     @property
     def resolved_database_url(self) -> str:

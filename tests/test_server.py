@@ -220,3 +220,48 @@ def test_warm_up_leaves_the_knowledge_index_up_to_date(seeded_engine: Engine) ->
     warm_up(seeded_engine)
 
     assert index_for(seeded_engine).ensure_fresh() is None  # nothing left to sync
+
+
+def test_numbers_no_integer_column_holds_are_refused_as_input(seeded_engine: Engine) -> None:
+    # Found by tests/test_api_fuzz.py: such ids reached the database and failed there (500).
+    huge = 2**31
+    audit = scalar(seeded_engine, "SELECT COUNT(*) FROM audit_log")
+    with TestClient(create_app(seeded_engine)) as client:
+        in_path = client.patch(
+            f"/api/v1/orders/{huge}/status", json={"status": "processing"}, headers=bearer(ADMIN)
+        )
+        in_query = client.get("/api/v1/warehouses", params={"cursor": huge}, headers=bearer(ADMIN))
+        nested = client.post(
+            "/api/v1/orders",
+            json={"customer_id": 1, "lines": [{"variant_id": 2**63 + 1, "quantity": 1}]},
+            headers=bearer(ADMIN),
+        )
+        document = client.get(f"/api/v1/documents/{huge}/file", headers=bearer(ADMIN))
+    assert [r.status_code for r in (in_path, in_query, nested, document)] == [422] * 4
+    assert [r.json()["error"]["field"] for r in (in_path, in_query, nested, document)] == [
+        "order_id",
+        "cursor",
+        "lines.0.variant_id",
+        "document_id",
+    ]
+    assert "2147483647" in in_path.json()["error"]["message"]
+    assert scalar(seeded_engine, "SELECT COUNT(*) FROM audit_log") == audit
+
+
+def test_text_with_a_nul_character_is_refused_as_input(seeded_engine: Engine) -> None:
+    # Found by tests/test_api_fuzz.py: PostgreSQL refuses NUL in text (a 500 there).
+    articles = scalar(seeded_engine, "SELECT COUNT(*) FROM articles")
+    with TestClient(create_app(seeded_engine)) as client:
+        response = client.post(
+            "/api/v1/knowledge/articles",
+            json={
+                "title": "Returns",
+                "category": "returns",
+                "body": "Send it back\x00 within thirty days.",
+            },
+            headers=bearer(ADMIN),
+        )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "body"
+    assert "NUL" in response.json()["error"]["message"]
+    assert scalar(seeded_engine, "SELECT COUNT(*) FROM articles") == articles

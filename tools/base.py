@@ -276,13 +276,49 @@ def _camel(name: str) -> str:
 
 def validate_args(spec: ToolSpec, args: dict[str, Any]) -> BaseModel:
     try:
-        return spec.args_model.model_validate(args)
+        validated = spec.args_model.model_validate(args)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or None
         raise InvalidInput(
             f"{where}: {first['msg']}" if where else first["msg"], field=where
         ) from None
+    if (unstorable := _unstorable(validated)) is not None:
+        where, problem = unstorable
+        raise InvalidInput(f"{where}: {problem}", field=where)
+    return validated
+
+
+# Integer columns (ids, cents, quantities) are 32-bit on PostgreSQL and 64-bit on SQLite, and
+# PostgreSQL's text and JSON refuse the NUL character: such input would fail in the database
+# (a 500) rather than be refused as input.
+DB_INT_MIN, DB_INT_MAX = -(2**31), 2**31 - 1
+OUT_OF_RANGE = f"Input should be between {DB_INT_MIN} and {DB_INT_MAX}"
+NUL_IN_TEXT = "text cannot contain the NUL character (\\x00)"
+
+
+def _unstorable(value: Any, where: str = "") -> tuple[str, str] | None:
+    """The path of the first value in `value` (arguments, nested models, lists, dicts) that
+    the database cannot store, and why; None when all can be."""
+    if isinstance(value, str):
+        return (where, NUL_IN_TEXT) if "\x00" in value else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return None if DB_INT_MIN <= value <= DB_INT_MAX else (where, OUT_OF_RANGE)
+    if isinstance(value, BaseModel):
+        items: Any = ((name, getattr(value, name)) for name in type(value).model_fields)
+    elif isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        path = f"{where}.{key}" if where else str(key)
+        found = _unstorable(key, path) if isinstance(key, str) else None
+        found = found or _unstorable(item, path)
+        if found is not None:
+            return found
+    return None
 
 
 def check_role(spec: ToolSpec, actor: Actor) -> None:

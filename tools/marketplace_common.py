@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
 from core.settings import get_settings
+from db.base import as_utc
 from db.models import (
     ConnectionMode,
     ConnectionStatus,
@@ -60,8 +61,8 @@ def connection_out(connection: MarketplaceConnection) -> ConnectionOut:
         auto_sync=bool(settings.get("auto_sync", True)),
         simulate_buyers=bool(settings.get("simulate_buyers", True)),
         warehouses=settings.get("warehouses"),
-        last_synced_at=connection.last_synced_at,
-        created_at=connection.created_at,
+        last_synced_at=as_utc(connection.last_synced_at),
+        created_at=as_utc(connection.created_at),
         sandbox=connection.mode == ConnectionMode.SANDBOX,
     )
 

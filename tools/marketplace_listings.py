@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
-from db.base import utc_now
+from db.base import as_utc, utc_now
 from db.models import (
     Category,
     Marketplace,
@@ -63,8 +63,8 @@ def _offer_out(offer: MarketplaceOffer, sku: str, marketplace: Marketplace) -> O
         quantity=offer.quantity,
         status=offer.status,
         rejection_reason=offer.rejection_reason,
-        created_at=offer.created_at,
-        updated_at=offer.updated_at,
+        created_at=as_utc(offer.created_at),
+        updated_at=as_utc(offer.updated_at),
     )
 
 

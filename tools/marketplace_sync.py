@@ -83,8 +83,8 @@ def _order_out(row: MarketplaceOrder) -> MarketplaceOrderOut:
         buyer_email=payload.get("buyer_email"),
         lines=_lines_of(payload),
         error=row.error,
-        received_at=row.received_at,
-        synced_at=row.synced_at,
+        received_at=as_utc(row.received_at),
+        synced_at=as_utc(row.synced_at),
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import AfterValidator, BaseModel, Field, TypeAdapter
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -90,7 +90,8 @@ class PaymentMethodOut(BaseModel):
     exp_year: int | None
     fingerprint: str | None = Field(description="SHA-256 of the card number; never the number.")
     is_default: bool
-    created_at: datetime
+    # Read from the row as it is stored: SQLite hands times back without their time zone.
+    created_at: Annotated[datetime, AfterValidator(as_utc)]
 
 
 class RefundOut(BaseModel):

@@ -789,3 +789,22 @@ def test_sandbox_cancels_orders_not_accepted_in_time(tmp_path: Path) -> None:
     with pytest.raises(ProviderError) as unknown:
         account.acknowledge_order("123-not-mirakl")
     assert unknown.value.code == "unknown_order"
+
+
+def test_stored_times_come_back_with_their_time_zone(api: Any) -> None:
+    # Found by tests/test_api_fuzz.py: SQLite hands stored times back naive, and connections,
+    # offers and marketplace orders were sent without an offset (not RFC 3339 date-times).
+    pages = [
+        api("manager", "GET", "/marketplace/connections").json()["items"],
+        api("manager", "GET", "/marketplace/offers", params={"limit": 5}).json()["items"],
+        api("manager", "GET", "/marketplace/connections/1/orders").json()["items"],
+    ]
+    times = [
+        value
+        for items in pages
+        for item in items
+        for name, value in item.items()
+        if name.endswith("_at") and value is not None
+    ]
+    assert all(len(items) for items in pages) and times
+    assert all(datetime.fromisoformat(value).utcoffset() is not None for value in times)

@@ -3,7 +3,7 @@ order, refunds capped by what is left, idempotency keys, analytics from rows, ro
 
 import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -113,6 +113,13 @@ def test_list_gateways_and_payment_methods(call: Any, sql: Any, buyer: Any) -> N
     assert items[0].id == buyer[1] and items[0].last4
     with pytest.raises(NotFound):
         call("viewer", "list_payment_methods", customer_id=999999)
+
+
+def test_stored_payment_methods_come_back_with_their_time_zone(api: Any, buyer: Any) -> None:
+    # Found by tests/test_api_fuzz.py: read back from SQLite, created_at had no offset.
+    items = api("viewer", "GET", f"/payments/customers/{buyer[0]}/methods").json()["items"]
+    assert items
+    assert all(datetime.fromisoformat(m["created_at"]).utcoffset() is not None for m in items)
 
 
 # -- authorize, capture, process ------------------------------------------------------------
