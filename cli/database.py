@@ -11,6 +11,7 @@ from core.settings import get_settings
 from db import migrate
 from db.demo.seed import SCALES, DatabaseNotEmptyError, SeedResult, seed_database, wipe
 from db.engine import create_db_engine, describe_url
+from db.invariants import Check, check_invariants
 
 db_app = typer.Typer(help="Schema migrations.", no_args_is_help=True)
 
@@ -35,6 +36,28 @@ def current() -> None:
         f"revision: {migrate.current_revision(create_db_engine(url))}\n"
         f"latest:   {migrate.head_revision()}"
     )
+
+
+@db_app.command("check")
+def check() -> None:
+    """Check the rules the rows must keep together (stock equals its movements, reserved
+    stock equals its reservations, refunds within and equal to their payments, totals and
+    loyalty balances that add up); exit code 1 when one is broken."""
+    url = get_settings().resolved_database_url
+    checks = check_invariants(create_db_engine(url))
+    console.print(invariants_table(checks, f"Invariants of {describe_url(url)}"))
+    if broken := [one.name for one in checks if not one.ok]:
+        fail(f"{len(broken)} invariant(s) broken: {', '.join(broken)}")
+
+
+def invariants_table(checks: list[Check], title: str) -> Table:
+    table = Table(title=title, show_edge=False)
+    for column in ("check", "rule", "rows", "result"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for one in checks:
+        result = "[green]ok" if one.ok else f"[red]{one.violations} broken: {', '.join(one.sample)}"
+        table.add_row(one.name, one.rule, f"{one.rows:,}", result)
+    return table
 
 
 @db_app.command("revision")
