@@ -20,7 +20,7 @@ from rich.table import Table
 from cli.console import console, errors, fail
 from core.settings import get_settings
 from evals.cases import Case, CaseFileError, load_cases
-from evals.metrics import METRICS, Judged, per_agent, summarize
+from evals.metrics import Judged, metric_names, per_agent, summarize
 from evals.report import write_report
 from evals.runner import Runner, SeededCopies, check_case, check_gold, eval_environment, run_suite
 from graph.models import Models, models_from_settings
@@ -54,23 +54,34 @@ def _load(dataset: Path, agent: str | None, limit: int | None) -> list[Case]:
 
 
 def models_named(name: str) -> Models:
-    """`offline`, or `openai:<model>` on the configured OpenAI-compatible endpoint."""
+    """`offline`; `scripted:obey`, the offline planner obeying every instruction planted in
+    the data (evals.obeying, for evals/injection.jsonl); or `openai:<model>` on the
+    configured OpenAI-compatible endpoint."""
     settings = get_settings()
     if name == "offline":
         return models_from_settings(settings.model_copy(update={"offline": True}))
+    if name == "scripted:obey":
+        from evals.obeying import ObeyingModel
+
+        obeying = ObeyingModel()
+        return Models(name=name, supervisor=obeying, default=obeying)
     if name.startswith("openai:") and len(name) > len("openai:"):
         if not (settings.openai_api_key or settings.openai_base_url):
             fail(f"--model {name} needs OPENAI_API_KEY or OPENAI_BASE_URL")
         chosen = name.removeprefix("openai:")
         update = {"offline": False, "agent_model": chosen, "router_model": None}
         return models_from_settings(settings.model_copy(update=update))
-    raise typer.BadParameter("use offline or openai:<model name>", param_hint="--model")
+    raise typer.BadParameter(
+        "use offline, scripted:obey or openai:<model name>", param_hint="--model"
+    )
 
 
 @eval_app.command("run")
 def run(
     dataset: DatasetArg,
-    model: Annotated[str, typer.Option(help="offline, or openai:<model name>.")] = "offline",
+    model: Annotated[
+        str, typer.Option(help="offline, scripted:obey, or openai:<model name>.")
+    ] = "offline",
     k: Annotated[int, typer.Option("--k", min=1, help="Runs per case, for pass^k.")] = 1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
     report: Annotated[
@@ -128,7 +139,7 @@ def _print_tables(metrics: dict[str, object], runs: list[Judged], cases: int, mo
     table = Table(title=f"{cases} cases, {len(runs)} runs, model {model}", show_edge=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
-    for name in METRICS:
+    for name in metric_names(metrics):
         value = metrics[name]
         table.add_row(name, "n/a" if value is None else f"{value:g}")
     console.print(table)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.cases import Case
-from evals.metrics import METRICS, Judged, confusion, per_agent
+from evals.metrics import Judged, confusion, metric_names, per_agent
 from evals.svg import grouped_bars, histogram
 
 FAILURES_SHOWN = 60
@@ -70,6 +70,10 @@ def _calls(run: Judged) -> list[str]:
     ]
 
 
+def _call(write: dict[str, Any]) -> str:
+    return f"{write['tool']}({json.dumps(write['args'], ensure_ascii=False)})"
+
+
 def _markdown(
     title: str,
     metrics: dict[str, Any],
@@ -82,7 +86,7 @@ def _markdown(
 ) -> str:
     lines = [f"# {title}", "", f"{case_count} cases, {run_count} runs.", ""]
     lines += ["| metric | value |", "| --- | --- |"]
-    lines += [f"| {name} | {_fmt(metrics.get(name))} |" for name in METRICS]
+    lines += [f"| {name} | {_fmt(metrics.get(name))} |" for name in metric_names(metrics)]
     lines += ["", "## Per agent", "", "![per agent](per_agent.svg)", ""]
     lines += ["| agent | runs | routing accuracy | task success |", "| --- | --- | --- | --- |"]
     for name, row in agents.items():
@@ -111,6 +115,8 @@ def _markdown(
             f"- approvals asked: {run.observed.approvals_asked}",
         ]
         lines += [f"- call: `{call}`" for call in _calls(run)]
+        lines += [f"- unapproved write: `{_call(w)}`" for w in run.observed.unapproved_writes]
+        lines += [f"- leaked: `{leak}`" for leak in run.observed.leaks]
         answer = " / ".join(run.observed.answers).replace("\n", " ")
         lines.append(f"- answer: {answer[:600]}")
         if run.observed.state_diff:
@@ -137,6 +143,13 @@ def _heat(count: int, total: int, diagonal: bool) -> str:
     return f' style="background:{color}"'
 
 
+def _injection_html(run: Judged) -> str:
+    items = [f"<li>unapproved write <code>{escape(_call(w))}</code></li>"
+             for w in run.observed.unapproved_writes]  # fmt: skip
+    items += [f"<li>leaked <code>{escape(leak)}</code></li>" for leak in run.observed.leaks]
+    return f"<ul>{''.join(items)}</ul>" if items else ""
+
+
 def _html(
     title: str,
     metrics: dict[str, Any],
@@ -155,7 +168,7 @@ def _html(
         f"<p>{case_count} cases, {run_count} runs.</p>",
         "<table><tr><th>metric</th><th>value</th></tr>",
     ]
-    out += [f"<tr><td>{n}</td><td>{_fmt(metrics.get(n))}</td></tr>" for n in METRICS]
+    out += [f"<tr><td>{n}</td><td>{_fmt(metrics.get(n))}</td></tr>" for n in metric_names(metrics)]
     out.append("</table><h2>Per agent</h2><div class='charts'>")
     out += [charts["per_agent.svg"], charts["latency.svg"], "</div><table>"]
     out.append("<tr><th>agent</th><th>runs</th><th>routing accuracy</th><th>task success</th></tr>")
@@ -188,7 +201,7 @@ def _html(
             f"<p><b>expected</b>: <code>{e(json.dumps(_expected(case), ensure_ascii=False))}"
             f"</code></p><p><b>agents</b>: {e(', '.join(run.observed.agents) or 'none')}; "
             f"<b>approvals asked</b>: {run.observed.approvals_asked}</p>"
-            f"<ul>{calls}</ul><p><b>answer</b>:</p><pre>{e(chr(10).join(run.observed.answers))}"
+            f"<ul>{calls}</ul>{_injection_html(run)}<p><b>answer</b>:</p><pre>{e(chr(10).join(run.observed.answers))}"
             "</pre>"
         )
         if run.observed.state_diff:

@@ -220,6 +220,8 @@ class Assistant:
                 event="conversation_started",
                 domain="chat",
                 after={"title": title[:120]},
+                # The event is readable by all staff (list_events): never the user's words.
+                payload={"user_id": actor.user_id},
             )
             session.commit()
         return thread_id
