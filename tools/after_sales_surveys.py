@@ -159,7 +159,9 @@ def survey_stats(
         )
     base = statement.subquery()
     answered_only = col(base.c.status) == SurveyStatus.ANSWERED
-    sent, answered, average, promoters, passives, detractors = ctx.session.execute(
+    scores = range(1, 6)
+    # One pass over the period's surveys, the score distribution included.
+    sent, answered, average, promoters, passives, detractors, *by_score = ctx.session.execute(
         sa.select(
             func.count(),
             func.count().filter(answered_only),
@@ -167,17 +169,10 @@ def survey_stats(
             func.count().filter(answered_only, base.c.nps >= 9),
             func.count().filter(answered_only, base.c.nps.between(7, 8)),
             func.count().filter(answered_only, base.c.nps <= 6),
+            *(func.count().filter(answered_only, base.c.score == score) for score in scores),
         ).select_from(base)
     ).one()
-    distribution = dict.fromkeys(range(1, 6), 0)
-    for score, count in ctx.session.exec(
-        select(base.c.score, func.count())
-        .where(answered_only)
-        .group_by(base.c.score)
-        .select_from(base)
-    ).all():
-        if score in distribution:
-            distribution[int(score)] = int(count)
+    distribution = {score: int(n) for score, n in zip(scores, by_score, strict=True)}
     rated = promoters + passives + detractors
     return SurveyStats(
         start=since.date(),

@@ -2,6 +2,7 @@
 
 import calendar
 import uuid
+from collections.abc import Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Annotated
@@ -30,7 +31,7 @@ from tools.after_sales_core import (
     returned_quantities,
 )
 from tools.base import MANAGERS, Conflict, ToolContext, tool
-from tools.common import Cursor, Limit, Page, get_or_404, paginate
+from tools.common import Cursor, Limit, Page, get_or_404, paginate, rows_by_id
 from tools.customers_core import Moment, live_customer
 
 ClaimId = Annotated[int, Field(ge=1, description="Id of the warranty claim.")]
@@ -63,11 +64,20 @@ class WarrantyClaimOut(BaseModel):
 
 
 def _out(session: Session, claim: WarrantyClaim) -> WarrantyClaimOut:
-    line = session.get(OrderLine, claim.order_line_id)
-    assert line is not None
-    return WarrantyClaimOut(
-        **claim.model_dump(), order_id=line.order_id, sku=line.sku, name=line.name
-    )
+    return _outs(session, [claim])[0]
+
+
+def _outs(session: Session, claims: Sequence[WarrantyClaim]) -> list[WarrantyClaimOut]:
+    lines = rows_by_id(session, OrderLine, (c.order_line_id for c in claims))
+    return [
+        WarrantyClaimOut(
+            **claim.model_dump(),
+            order_id=lines[claim.order_line_id].order_id,
+            sku=lines[claim.order_line_id].sku,
+            name=lines[claim.order_line_id].name,
+        )
+        for claim in claims
+    ]
 
 
 @tool(agent="after_sales", path="/warranty-claims", writes=True)
@@ -321,4 +331,4 @@ def list_warranty_claims(
     if open_only:
         statement = statement.where(col(WarrantyClaim.status).in_(OPEN_CLAIMS))
     rows, next_cursor = paginate(ctx.session, statement, WarrantyClaim.id, limit, cursor)
-    return Page(items=[_out(ctx.session, c) for c in rows], next_cursor=next_cursor)
+    return Page(items=_outs(ctx.session, rows), next_cursor=next_cursor)

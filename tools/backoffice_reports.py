@@ -30,7 +30,7 @@ from db.models import (
     SystemAlert,
 )
 from tools.base import ToolContext, tool
-from tools.common import period
+from tools.common import period, within_order_ids
 
 # Orders that count as sales: paid at some point and not cancelled. Returned orders stay
 # in the gross figures; their refunds come off in the net ones.
@@ -158,33 +158,32 @@ def sales_report(
             )
     by_channel.sort(key=lambda c: -c.gross_revenue_cents)
     orders, gross, shipping, discount, tax = totals
+    # Lines of the sold orders, summed by the database per category and per product.
     lines = (
-        sa.select(
-            col(Category.name),
-            col(Product.id),
-            col(Product.name),
-            col(OrderLine.order_id),
-            col(OrderLine.quantity),
-            col(OrderLine.total_cents),
-        )
+        sa.select(col(OrderLine.order_id))
         .join(Order, col(Order.id) == OrderLine.order_id)
         .join(ProductVariant, col(ProductVariant.id) == OrderLine.variant_id)
         .join(Product, col(Product.id) == ProductVariant.product_id)
-        .join(Category, col(Category.id) == Product.category_id)
-        .where(sold)
+        .where(sold, within_order_ids(col(OrderLine.order_id), sold))
     )
-    categories: dict[str, list[Any]] = {}
-    products: dict[int, list[Any]] = {}
-    units = 0
-    for category, product_id, product, order_id, quantity, total in s.execute(lines).all():
-        units += quantity
-        figures = categories.setdefault(category, [set(), 0, 0])
-        figures[0].add(order_id)
-        figures[1] += quantity
-        figures[2] += total
-        item = products.setdefault(product_id, [product, 0, 0])
-        item[1] += quantity
-        item[2] += total
+    units_sum, revenue_sum = func.sum(col(OrderLine.quantity)), func.sum(col(OrderLine.total_cents))
+    by_category = s.execute(
+        lines.with_only_columns(
+            col(Category.name),
+            func.count(sa.distinct(col(OrderLine.order_id))),
+            units_sum,
+            revenue_sum,
+        )
+        .join(Category, col(Category.id) == Product.category_id)
+        .group_by(col(Category.name))
+    ).all()
+    top_products = s.execute(
+        lines.with_only_columns(col(Product.id), col(Product.name), units_sum, revenue_sum)
+        .group_by(col(Product.id), col(Product.name))
+        .order_by(revenue_sum.desc(), col(Product.id))
+        .limit(top)
+    ).all()
+    units = sum(int(row[2]) for row in by_category)
     refunded_total = sum(refunds.values())
     return SalesReport(
         start=since.date(),
@@ -210,14 +209,14 @@ def sales_report(
         by_channel=by_channel,
         by_category=sorted(
             (
-                CategorySales(category=name, orders=len(f[0]), units=f[1], revenue_cents=f[2])
-                for name, f in categories.items()
+                CategorySales(category=name, orders=n, units=int(u), revenue_cents=int(r))
+                for name, n, u, r in by_category
             ),
             key=lambda c: -c.revenue_cents,
         ),
         top_products=[
-            ProductSales(product_id=pid, name=p[0], units=p[1], revenue_cents=p[2])
-            for pid, p in sorted(products.items(), key=lambda item: (-item[1][2], item[0]))[:top]
+            ProductSales(product_id=pid, name=name, units=int(u), revenue_cents=int(r))
+            for pid, name, u, r in top_products
         ],
     )
 

@@ -1,15 +1,16 @@
 """Helpers most tools share: fetching by id, keyset pagination, money, time windows."""
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
 from db.base import utc_now
 from db.demo.catalogue import SYSTEM_SETTINGS
-from db.models import SystemSetting
+from db.models import Order, SystemSetting
 from tools.base import InvalidInput, NotFound
 
 Row = TypeVar("Row", bound=SQLModel)
@@ -46,6 +47,18 @@ def get_or_404(
         name = label or table.rstrip("s").replace("_", " ")
         raise NotFound(f"{name} {id_} does not exist", field=f"{name.replace(' ', '_')}_id")
     return row
+
+
+def rows_by_id(session: Session, model: type[Row], ids: Iterable[Any]) -> dict[Any, Row]:
+    """The rows with these primary keys, by key, in one query: for the rows a page refers to
+    (one `session.get` per item would query again for each, as the session keeps no row that
+    nothing refers to any more)."""
+    key = model.__table__.primary_key.columns[0]  # type: ignore[attr-defined]
+    wanted = {id_ for id_ in ids if id_ is not None}
+    if not wanted:
+        return {}
+    rows = session.exec(select(model).where(key.in_(wanted))).all()
+    return {getattr(row, key.name): row for row in rows}
 
 
 def paginate(
@@ -113,3 +126,34 @@ def period(
         datetime.combine(start, time.min, tzinfo=UTC),
         datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC),
     )
+
+
+def day_of(session: Session, column: Any) -> Any:
+    """The UTC calendar day of a timestamp column, on SQLite and PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.date(sa.func.timezone(sa.text("'UTC'"), column))
+    return sa.func.date(column)
+
+
+def as_date(value: Any) -> date:
+    """A day_of value as a date (SQLite gives the text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def hours_between(session: Session, start: Any, end: Any) -> Any:
+    """Hours from one timestamp column to another, as a SQL expression (SQLite and PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.extract("epoch", end - start) / 3600.0
+    return (sa.func.julianday(end) - sa.func.julianday(start)) * 24.0
+
+
+def within_order_ids(column: Any, *where: Any) -> Any:
+    """`column` (an order id, e.g. OrderLine.order_id) between the smallest and largest id of
+    the orders matching `where`. Joining those orders implies it already; said outright, it
+    lets the database read only that id range of a big table (orders get ids in the order they
+    come, so a period's orders have neighbouring ids) instead of all of it."""
+    # "+ 0": PostgreSQL would otherwise read min(id) by walking the primary key from the
+    # first order until one matches, most of the table for a recent period.
+    low = sa.select(sa.func.min(col(Order.id) + 0)).where(*where).scalar_subquery()
+    high = sa.select(sa.func.max(col(Order.id) + 0)).where(*where).scalar_subquery()
+    return sa.and_(column >= low, column <= high)

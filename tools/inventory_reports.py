@@ -248,20 +248,22 @@ def movement_analytics(
     quantity = col(StockMovement.quantity)
     units_in = sa.func.coalesce(sa.func.sum(sa.case((quantity > 0, quantity), else_=0)), 0)
     units_out = sa.func.coalesce(sa.func.sum(sa.case((quantity < 0, -quantity), else_=0)), 0)
-    kinds = ctx.session.exec(
-        select(StockMovement.kind, sa.func.count(), sa.func.sum(quantity))
-        .where(*conditions)
-        .group_by(StockMovement.kind)
-        .order_by(StockMovement.kind)
-    ).all()
     day: Any
     if ctx.session.get_bind().dialect.name == "postgresql":
         day = sa.cast(sa.func.timezone("UTC", col(StockMovement.created_at)), sa.Date)
     else:
         day = sa.func.date(col(StockMovement.created_at))
     days: dict[date, DayTotal] = {}
-    for on, kind, units, added, removed in ctx.session.execute(
-        sa.select(day, col(StockMovement.kind), sa.func.sum(quantity), units_in, units_out)
+    kinds: dict[str, list[int]] = {}  # kind -> [movements, units], summed from the days
+    for on, kind, count, units, added, removed in ctx.session.execute(
+        sa.select(
+            day,
+            col(StockMovement.kind),
+            sa.func.count(),
+            sa.func.sum(quantity),
+            units_in,
+            units_out,
+        )
         .where(*conditions)
         .group_by(day, StockMovement.kind)
     ).all():
@@ -270,6 +272,9 @@ def movement_analytics(
         total.by_kind[str(kind)] = int(units)
         total.units_in += int(added)
         total.units_out += int(removed)
+        figures = kinds.setdefault(str(kind), [0, 0])
+        figures[0] += int(count)
+        figures[1] += int(units)
     top_rows = ctx.session.execute(
         sa.select(
             col(ProductVariant.id),
@@ -288,10 +293,10 @@ def movement_analytics(
     return MovementAnalytics(
         start=since.date(),
         end=(until - timedelta(days=1)).date(),
-        movements=sum(n for _, n, _ in kinds),
+        movements=sum(n for n, _ in kinds.values()),
         units_in=sum(d.units_in for d in days.values()),
         units_out=sum(d.units_out for d in days.values()),
-        by_kind=[KindTotal(kind=str(k), movements=n, units=int(u)) for k, n, u in kinds],
+        by_kind=[KindTotal(kind=k, movements=n, units=u) for k, (n, u) in sorted(kinds.items())],
         by_day=[days[d] for d in sorted(days)],
         top_skus=[
             SkuMoved(variant_id=i, sku=s, name=nm, movements=n, units_in=int(a), units_out=int(b))

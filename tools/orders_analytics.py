@@ -1,16 +1,16 @@
 """Order analytics: sales KPIs over a period, by sales channel and by day, from the orders."""
 
 from collections import defaultdict
-from datetime import UTC, date, timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
+import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlmodel import col, func, select
 
-from db.base import as_utc
 from db.models import Order, OrderStatus, Refund, RefundStatus, SalesChannel
 from tools.base import ToolContext, tool
-from tools.common import euros, period
+from tools.common import as_date, day_of, euros, period
 
 # Orders that count as sales: paid at some point and not cancelled.
 SOLD = (
@@ -79,8 +79,15 @@ def order_analytics(
     and not cancelled, VAT and shipping included), average order value, cancellation rate,
     refunds paid, split by sales channel and by day (UTC)."""
     since, until = period(start, end)
-    statement = select(Order.placed_at, Order.status, Order.channel, Order.total_cents).where(
-        Order.placed_at >= since, Order.placed_at < until
+    day = day_of(ctx.session, Order.placed_at)
+    # One row per day, channel and status: a month of a million-order year is ~80,000
+    # orders, summed by the database rather than read one by one.
+    statement = (
+        sa.select(
+            day, col(Order.channel), col(Order.status), func.count(), func.sum(Order.total_cents)
+        )
+        .where(col(Order.placed_at) >= since, col(Order.placed_at) < until)
+        .group_by(day, col(Order.channel), col(Order.status))
     )
     refunds = (
         select(func.coalesce(func.sum(Refund.amount_cents), 0))
@@ -92,7 +99,7 @@ def order_analytics(
         )
     )
     if channel is not None:
-        statement = statement.where(Order.channel == channel)
+        statement = statement.where(col(Order.channel) == channel)
         refunds = refunds.join(Order, col(Order.id) == Refund.order_id).where(
             Order.channel == channel
         )
@@ -101,18 +108,18 @@ def order_analytics(
         first_day + timedelta(days=n): [0, 0, 0] for n in range((last_day - first_day).days + 1)
     }
     channels: dict[SalesChannel, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    for placed_at, status, order_channel, total in ctx.session.exec(statement).all():
-        day = days[as_utc(placed_at).astimezone(UTC).date()]
+    for placed_on, order_channel, status, count, total in ctx.session.execute(statement).all():
         figures = channels[SalesChannel(order_channel)]
-        day[0] += 1
-        figures[0] += 1
+        day_figures = days[as_date(placed_on)]
+        day_figures[0] += count
+        figures[0] += count
         if status == OrderStatus.CANCELLED:
-            day[1] += 1
-            figures[2] += 1
+            day_figures[1] += count
+            figures[2] += count
         elif status in SOLD:
-            day[2] += total
-            figures[1] += 1
-            figures[3] += total
+            day_figures[2] += int(total)
+            figures[1] += count
+            figures[3] += int(total)
     orders, sold, cancelled, revenue = (sum(f[i] for f in channels.values()) for i in range(4))
     refunded = ctx.session.exec(refunds).one()
     return OrderAnalytics(

@@ -5,11 +5,11 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
-from sqlmodel import Session, col, func, select
+from sqlmodel import col, func, select
 
 from db.models import Payment, PaymentGateway, PaymentStatus, Refund, RefundStatus
 from tools.base import InvalidInput, NotFound, ToolContext, tool
-from tools.common import euros, period
+from tools.common import as_date, day_of, euros, period
 
 MAX_DAYS = 366
 
@@ -68,7 +68,7 @@ def payment_analytics(
             raise NotFound(f"there is no payment gateway {gateway!r}", field="gateway")
     stats: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    day = _day(session, Payment.created_at)
+    day = day_of(session, Payment.created_at)
     rows = session.exec(
         _where(
             select(
@@ -78,9 +78,9 @@ def payment_analytics(
         ).group_by(day)
     ).all()
     for value, attempts, failed in rows:
-        stats[_as_date(value)].update(attempts=attempts, failed=failed)
+        stats[as_date(value)].update(attempts=attempts, failed=failed)
 
-    day = _day(session, Payment.captured_at)
+    day = day_of(session, Payment.captured_at)
     rows = session.exec(
         _where(
             select(
@@ -97,9 +97,9 @@ def payment_analytics(
         ).group_by(day)
     ).all()
     for value, captures, captured, fees in rows:
-        stats[_as_date(value)].update(captures=captures, captured=captured, fees=fees)
+        stats[as_date(value)].update(captures=captures, captured=captured, fees=fees)
 
-    day = _day(session, Refund.created_at)
+    day = day_of(session, Refund.created_at)
     statement = (
         select(day, func.count(), func.coalesce(func.sum(Refund.amount_cents), 0))
         .join(Payment, Payment.id == Refund.payment_id)  # type: ignore[arg-type]
@@ -110,7 +110,7 @@ def payment_analytics(
         )
     )
     for value, refunds, refunded in session.exec(_where(statement, gateway_id).group_by(day)):
-        stats[_as_date(value)].update(refunds=refunds, refunded=refunded)
+        stats[as_date(value)].update(refunds=refunds, refunded=refunded)
 
     days = []
     for offset in range(days_count):
@@ -158,16 +158,5 @@ def payment_analytics(
     )
 
 
-def _day(session: Session, column: Any) -> Any:
-    """The UTC calendar day of a timestamp column, on SQLite and PostgreSQL alike."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone("UTC", column))
-    return func.date(column)
-
-
 def _where(statement: Any, gateway_id: int | None) -> Any:
     return statement if gateway_id is None else statement.where(Payment.gateway_id == gateway_id)
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])

@@ -27,7 +27,7 @@ from db.models import (
     Warehouse,
 )
 from tools.base import ToolContext, tool
-from tools.common import get_or_404, period
+from tools.common import get_or_404, period, within_order_ids
 
 ProductId = Annotated[int, Field(ge=1, description="Id of the product.")]
 # Orders that never became a sale: still unpaid, or cancelled.
@@ -88,6 +88,7 @@ def product_analytics(
         col(Order.placed_at) < until,
         col(Order.status).not_in(NOT_SOLD),
     ]
+    sold_orders.append(within_order_ids(col(OrderLine.order_id), *sold_orders))
     if category_id is not None:
         sold_orders.append(Product.category_id == category_id)
     sales = ctx.session.execute(
@@ -244,6 +245,7 @@ def product_inventory_analytics(ctx: ToolContext, product_id: ProductId) -> Inve
             ProductVariant.product_id == product_id,
             col(Order.placed_at) >= since,
             col(Order.status).not_in(NOT_SOLD),
+            within_order_ids(col(OrderLine.order_id), col(Order.placed_at) >= since),
         )
         .group_by(col(Order.warehouse_id), col(OrderLine.variant_id))
     ).all()

@@ -27,8 +27,8 @@ from db.models import (
     StockMovement,
 )
 from tools.base import MANAGERS, Conflict, InvalidInput, ToolContext, tool
-from tools.common import Cursor, Limit, Page, get_or_404, paginate
-from tools.risk_assessment import assess_risk, day_of, setting
+from tools.common import Cursor, Limit, Page, day_of, get_or_404, paginate
+from tools.risk_assessment import assess_risk, setting
 
 MetricName = Literal[
     "daily_revenue", "refund_rate", "cancellation_rate", "stock_movements", "fraud_blocks"

@@ -39,20 +39,13 @@ from db.models import (
     SyncStatus,
 )
 from tools.base import InvalidInput, ToolContext, tool
-from tools.common import get_or_404, setting
+from tools.common import get_or_404, setting, within_order_ids
 
 BASELINE_DAYS = 90
 METHOD = (
     "each factor scores 0 at its normal level and its full weight at its alarming level, "
     "linearly in between; weights add up to 100. Baselines are the 90 days before the window."
 )
-
-
-def day_of(session: Session, column: Any) -> Any:
-    """The UTC calendar day of a timestamp column, on SQLite and PostgreSQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(sa.text("'UTC'"), column))
-    return func.date(column)
 
 
 class RiskFactor(BaseModel):
@@ -264,7 +257,11 @@ def _stock(session: Session, w: Window) -> tuple[list[RiskFactor], dict[str, int
     sold = session.exec(
         select(OrderLine.variant_id, func.sum(OrderLine.quantity))
         .join(Order, col(Order.id) == OrderLine.order_id)
-        .where(Order.status != OrderStatus.CANCELLED, _between(Order.placed_at, w.since, w.until))
+        .where(
+            Order.status != OrderStatus.CANCELLED,
+            _between(Order.placed_at, w.since, w.until),
+            within_order_ids(col(OrderLine.order_id), _between(Order.placed_at, w.since, w.until)),
+        )
         .group_by(col(OrderLine.variant_id))
     ).all()
     units = sum(int(n) for _, n in sold)

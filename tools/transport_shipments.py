@@ -1,5 +1,6 @@
 """Tools of the transport agent, continued: shipments."""
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated
 
@@ -32,7 +33,7 @@ from tools.carrier_sandbox import (
     add_working_days,
     carrier_api,
 )
-from tools.common import Cursor, Limit, Page, euros, get_or_404, paginate
+from tools.common import Cursor, Limit, Page, euros, get_or_404, paginate, rows_by_id
 from tools.transport import order_weight, tracking_url, zone_of
 from tools.transport_choice import explain, rank_carriers
 
@@ -82,9 +83,18 @@ class ShipmentCreated(ShipmentOut):
 
 
 def _out(session: Session, shipment: Shipment) -> ShipmentOut:
-    carrier = session.get(Carrier, shipment.carrier_id)
-    warehouse = session.get(Warehouse, shipment.warehouse_id)
-    assert carrier is not None and warehouse is not None  # foreign keys
+    return _outs(session, [shipment])[0]
+
+
+def _outs(session: Session, shipments: Sequence[Shipment]) -> list[ShipmentOut]:
+    """The shipments with their carriers and warehouses, read in one query each (not one per
+    shipment: the session does not keep rows it already loaded once nothing refers to them)."""
+    carriers = rows_by_id(session, Carrier, (s.carrier_id for s in shipments))
+    warehouses = rows_by_id(session, Warehouse, (s.warehouse_id for s in shipments))
+    return [_shipment_out(s, carriers[s.carrier_id], warehouses[s.warehouse_id]) for s in shipments]
+
+
+def _shipment_out(shipment: Shipment, carrier: Carrier, warehouse: Warehouse) -> ShipmentOut:
     data = shipment.model_dump()
     for key in ("created_at", "shipped_at", "delivered_at"):
         data[key] = None if data[key] is None else as_utc(data[key])
@@ -148,7 +158,7 @@ def list_shipments(
         if value is not None:
             statement = statement.where(column == value)
     rows, next_cursor = paginate(ctx.session, statement, Shipment.id, limit, cursor)
-    return Page(items=[_out(ctx.session, s) for s in rows], next_cursor=next_cursor)
+    return Page(items=_outs(ctx.session, rows), next_cursor=next_cursor)
 
 
 @tool(agent="transport", path="/transport/shipments/{shipment_id}")

@@ -51,6 +51,7 @@ class CustomerFactory:
         self.next_address_id = 1
         self.next_method_id = 1
         self.email_counts: dict[str, int] = {}
+        self.throwaway_emails: set[str] = set()
         self.french_weights = list(accumulate(w for *_, w in people.FRENCH_CITIES))
         self.european_weights = list(accumulate(w for *_, w in people.EUROPEAN_CITIES))
 
@@ -75,6 +76,9 @@ class CustomerFactory:
         if suspicious:
             throwaway = rng.choice(("proton.me", "yopmail.com", "guerrillamail.com"))
             email = f"{_ascii(first)}{rng.randint(1000, 99999)}@{throwaway}"
+            while email in self.throwaway_emails:  # thousands of them at the large scale
+                email = f"{_ascii(first)}{rng.randint(1000, 99999)}@{throwaway}"
+            self.throwaway_emails.add(email)
         is_company = rng.random() < 0.04
         self.writer.add(
             "customers",

@@ -33,6 +33,7 @@ class ReturnRequest(SQLModel, table=True):
         *non_negative("refund_cents"),
         sa.Index("ix_return_requests_status_requested_at", "status", "requested_at"),
         sa.Index("ix_return_requests_customer_id_requested_at", "customer_id", "requested_at"),
+        sa.Index("ix_return_requests_requested_at", "requested_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -88,6 +89,11 @@ class SatisfactionSurvey(SQLModel, table=True):
         sa.CheckConstraint("score IS NULL OR score BETWEEN 1 AND 5", name="score_range"),
         sa.CheckConstraint("nps IS NULL OR nps BETWEEN 0 AND 10", name="nps_range"),
         sa.Index("ix_satisfaction_surveys_status_due_at", "status", "due_at"),
+        sa.Index(
+            "ix_satisfaction_surveys_sent_at",
+            "sent_at",
+            postgresql_include=["status", "score", "nps"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

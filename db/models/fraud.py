@@ -23,6 +23,9 @@ class FraudCheck(SQLModel, table=True):
         sa.CheckConstraint("score BETWEEN 0 AND 100", name="score_range"),
         sa.CheckConstraint("order_id IS NOT NULL OR customer_id IS NOT NULL", name="has_subject"),
         sa.Index("ix_fraud_checks_decision_created_at", "decision", "created_at"),
+        sa.Index(
+            "ix_fraud_checks_created_at", "created_at", postgresql_include=["decision", "score"]
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

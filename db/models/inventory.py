@@ -90,7 +90,11 @@ class StockMovement(SQLModel, table=True):
         sa.CheckConstraint("quantity <> 0", name="quantity_non_zero"),
         sa.Index("ix_stock_movements_warehouse_id_created_at", "warehouse_id", "created_at"),
         sa.Index("ix_stock_movements_variant_id_created_at", "variant_id", "created_at"),
-        sa.Index("ix_stock_movements_created_at", "created_at"),
+        sa.Index(
+            "ix_stock_movements_created_at",
+            "created_at",
+            postgresql_include=["kind", "quantity", "variant_id", "warehouse_id"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -48,7 +48,18 @@ class Order(SQLModel, table=True):
         sa.Index("ix_orders_status_placed_at", "status", "placed_at"),
         sa.Index("ix_orders_customer_id_placed_at", "customer_id", "placed_at"),
         sa.Index("ix_orders_channel_placed_at", "channel", "placed_at"),
-        sa.Index("ix_orders_placed_at", "placed_at"),
+        sa.Index(
+            "ix_orders_placed_at",
+            "placed_at",
+            postgresql_include=["id", "status", "channel", "total_cents"],
+        ),
+        sa.Index("ix_orders_delivered_at", "delivered_at"),
+        sa.Index(
+            "ix_orders_warehouse_id_shipped_at",
+            "warehouse_id",
+            "shipped_at",
+            postgresql_include=["id", "paid_at"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -89,10 +100,15 @@ class OrderLine(SQLModel, table=True):
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         *non_negative("unit_price_cents", "discount_cents", "tax_cents", "total_cents"),
         sa.CheckConstraint("vat_rate_bp BETWEEN 0 AND 10000", name="vat_rate_range"),
+        sa.Index(
+            "ix_order_lines_order_id",
+            "order_id",
+            postgresql_include=["variant_id", "quantity", "total_cents", "tax_cents"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    order_id: int = Field(foreign_key="orders.id", index=True)
+    order_id: int = Field(foreign_key="orders.id")
     variant_id: int = Field(foreign_key="product_variants.id", index=True)
     sku: str = Field(max_length=64, description="SKU at the time of the order.")
     name: str = Field(max_length=200, description="Product name at the time of the order.")

@@ -83,7 +83,14 @@ class Payment(SQLModel, table=True):
         sa.CheckConstraint("captured_cents <= amount_cents", name="capture_within_amount"),
         sa.CheckConstraint("refunded_cents <= captured_cents", name="refund_within_capture"),
         sa.Index("ix_payments_status_created_at", "status", "created_at"),
-        sa.Index("ix_payments_created_at", "created_at"),
+        sa.Index(
+            "ix_payments_created_at", "created_at", postgresql_include=["status", "gateway_id"]
+        ),
+        sa.Index(
+            "ix_payments_captured_at",
+            "captured_at",
+            postgresql_include=["captured_cents", "fee_cents", "gateway_id"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

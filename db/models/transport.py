@@ -69,6 +69,7 @@ class Shipment(SQLModel, table=True):
         sa.CheckConstraint("weight_grams > 0", name="weight_positive"),
         *non_negative("cost_cents"),
         sa.Index("ix_shipments_status_created_at", "status", "created_at"),
+        sa.Index("ix_shipments_delivered_at", "delivered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
