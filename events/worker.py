@@ -1,9 +1,11 @@
 """The automations in a background thread of the server, like tools/telemetry.py's Telemetry.
 
-Several server processes may each start one: the runner lock lets one of them work while
-the others wait their turn (if the one working stops, another takes over within a tick).
+Several server processes (workers) may each start one: the runner lock lets one of them
+work while the others wait their turn; if the one working stops, dies or loses its
+database session, another takes over within a tick.
 """
 
+import os
 import threading
 
 from sqlalchemy.engine import Engine
@@ -35,8 +37,10 @@ class AutomationWorker:
 
     def tick(self) -> bool:
         """One pass if this worker holds (or gets) the lock; True if it ran."""
-        if not self.lock.try_acquire():
-            return False
+        if not self.lock.still_held():
+            if not self.lock.try_acquire():
+                return False
+            log.info("automations run in this process", pid=os.getpid())
         self.runner.run_once()
         return True
 

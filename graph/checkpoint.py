@@ -7,6 +7,8 @@ from pathlib import Path
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from sqlalchemy.engine import Engine
 
+from db.locks import DatabaseLock
+
 SCHEMA = "comptoir_graph"  # keeps LangGraph's tables out of the application schema
 
 
@@ -42,8 +44,6 @@ def _postgres(engine: Engine) -> BaseCheckpointSaver:
     from psycopg_pool import ConnectionPool
 
     url = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with Connection.connect(url, autocommit=True) as connection:
-        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
     pool = ConnectionPool(
         url,
         min_size=1,
@@ -57,7 +57,13 @@ def _postgres(engine: Engine) -> BaseCheckpointSaver:
         },
     )
     saver = PostgresSaver(pool)  # type: ignore[arg-type]
-    saver.setup()
+    # Server workers may open theirs at the same time: neither CREATE SCHEMA IF NOT EXISTS
+    # nor LangGraph's setup() (each would insert the same migration rows) is safe to run
+    # twice at once.
+    with DatabaseLock(engine, "checkpointer-setup").acquired():
+        with Connection.connect(url, autocommit=True) as connection:
+            connection.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+        saver.setup()
     return saver
 
 

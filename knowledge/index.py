@@ -24,6 +24,7 @@ from sqlmodel import col
 
 from core.settings import get_settings
 from db.base import as_utc
+from db.locks import DatabaseLock
 from db.models import Article, ArticleStatus, DomainEvent
 from knowledge.chunking import Chunk, chunk_article
 from knowledge.embedding_cache import EmbeddingCache, embed_passages
@@ -89,6 +90,7 @@ class KnowledgeIndex:
         self.embedder = embedder
         self.cache = cache
         self.lock = threading.RLock()
+        self.sync_lock = DatabaseLock(engine, f"knowledge.{self.name}")
         self.collection: Collection | None = None
         self.articles: dict[int, ArticleEntry] = {}
         self.chunks: dict[str, Chunk] = {}
@@ -160,20 +162,27 @@ class KnowledgeIndex:
 
         Besides the fingerprint, article versions are compared in full every
         FULL_CHECK_SECONDS, for edits made outside the tools (raw SQL) that move neither."""
-        with self.lock, self.engine.connect() as connection:
-            fingerprint = self.fingerprint(connection)
+        with self.lock:
+            with self.engine.connect() as connection:
+                fingerprint = self.fingerprint(connection)
             due = time.monotonic() - self._checked_at > FULL_CHECK_SECONDS
             if fingerprint == self._fingerprint and not due:
                 return None
-            report = self._sync_or_forget(connection, progress, rebuild=False)
-            self._fingerprint, self._checked_at = fingerprint, time.monotonic()
-            return report
+            return self._sync_alone(progress, rebuild=False)
 
     def rebuild(self, progress: Progress | None = None) -> SyncReport:
         """Drop the collection and index every published article again."""
-        with self.lock, self.engine.connect() as connection:
+        with self.lock:
+            return self._sync_alone(progress, rebuild=True)
+
+    def _sync_alone(self, progress: Progress | None, *, rebuild: bool) -> SyncReport:
+        # Server workers and `kb reindex` share the collection: one process writes it at a
+        # time, so two never embed every article at once nor drop it under another's writes;
+        # the next one in reuses the vectors it finds (first sync in a process).
+        # Taken before the read transaction, so none stays open while it waits.
+        with self.sync_lock.acquired(), self.engine.connect() as connection:
             fingerprint = self.fingerprint(connection)
-            report = self._sync_or_forget(connection, progress, rebuild=True)
+            report = self._sync_or_forget(connection, progress, rebuild=rebuild)
             self._fingerprint, self._checked_at = fingerprint, time.monotonic()
             return report
 
