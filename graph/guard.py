@@ -28,7 +28,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 
-from graph.planner.choose import actions
+from graph.actions import actions
 from graph.planner.extract import plain
 from graph.router import QUOTED
 from tools.base import ToolSpec

@@ -13,18 +13,22 @@ from functools import lru_cache
 import numpy as np
 
 from agents import AGENT_SPECS
+from graph.actions import actions
+from graph.wording import normalize, plain
 from knowledge.embeddings import get_embedder
 from tools import load_tools
 from tools.base import REGISTRY
 
 # "refund order 12 and block that customer", "…; then …", "… Also …"
 _CLAUSE_BREAK = re.compile(
-    r"\s*(?:;|\.\s+|,?\s+and then\s+|,?\s+then\s+|,?\s+and also\s+|,?\s+also\s+|"
+    r"\s*(?:;|\.\s+|,?\s+and then\s+|,?\s+then\s+|,?\s+and also\s+|[,—–-]?\s+also,?\s+|"
+    r",?\s+(?:and )?while you(?:'re| are) at it,?\s+|"
     r",?\s+and\s+(?=(?:please\s+)?(?:cancel|refund|block|unblock|show|list|check|send|create|"
     r"generate|track|tell|give|find|mark|ship|reserve|release|update|change|set|what|which|"
     r"how|is|are|do|does|run|make|put|pause|resume|archive|note|log|lower|raise|extend|email|"
     r"print|approve|authorize|reject|flag|hold|close|notify|add|remove|delete|move|transfer|"
-    r"schedule|sync|push|reply|issue|void|capture|erase|revoke|deactivate|resolve|inspect)\b))",
+    r"schedule|sync|push|reply|issue|void|capture|erase|revoke|deactivate|resolve|inspect|"
+    r"blacklist|ban|kill|scrap|book|wipe|bump|drop|swap|acknowledge|expire)\b))",
     re.IGNORECASE,
 )
 
@@ -34,9 +38,29 @@ QUOTED = re.compile(r"'[^']{6,}'|\"[^\"]{6,}\"|«[^»]{6,}»")
 
 
 def split_intents(text: str) -> list[str]:
-    """The clauses of a request that may each ask for something different."""
-    parts = [part.strip(" ,.!?") for part in _CLAUSE_BREAK.split(text)]
-    return [part for part in parts if len(part.split()) >= 2] or [text.strip()]
+    """The clauses of a request that may each ask for something different. A clause that
+    only sets the scene ("stolen card on payment 3993. refund the full amount") joins the
+    clause after it when that one names nothing of its own (no id, no number)."""
+    parts = [part.strip(" ,.!") for part in _CLAUSE_BREAK.split(text)]
+    clauses = [part for part in parts if len(part.split()) >= 2] or [text.strip()]
+    merged: list[str] = []
+    for clause in clauses:
+        if merged and _sets_the_scene(merged[-1]) and not re.search(r"\d", clause):
+            merged[-1] = f"{merged[-1]}. {clause}"
+        else:
+            merged.append(clause)
+    return [clause.rstrip("?") for clause in merged]
+
+
+def _sets_the_scene(clause: str) -> bool:
+    lowered = plain(clause)
+    return not actions(lowered) and not clause.endswith("?") and not ASKING.match(lowered)
+
+
+ASKING = re.compile(
+    r"\s*(?:which|what|who|whose|how|when|where|why|is|are|do|does|did|has|have|can|could|"
+    r"will|would|should|any|show|list|give|tell|find|get)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -114,7 +138,7 @@ class Router:
         agents: list[str] = []
         tasks: list[str] = []
         confidence = 1.0
-        for clause in split_intents(QUOTED.sub(" ", text)):
+        for clause in split_intents(QUOTED.sub(" ", normalize(text))):
             ranked = self.index.scores(clause).ranked()
             (best, score), (_, runner_up) = ranked[0], ranked[1]
             if score < self.threshold or score - runner_up < self.margin:

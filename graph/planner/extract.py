@@ -5,9 +5,10 @@ tool's parameters by name and type.
 """
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+
+from graph.wording import plain
 
 # Nouns people put before an id, per id parameter.
 ID_NOUNS: dict[str, tuple[str, ...]] = {
@@ -55,12 +56,6 @@ MONTHS = tuple(
     december
     """.split()  # noqa: SIM905
 )
-
-
-def plain(text: str) -> str:
-    """Lowercase, accents removed: what keyword matching compares."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return folded.lower()
 
 
 @dataclass
@@ -170,7 +165,7 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
     if "this year" in lowered:
         return (today.replace(month=1, day=1), today), None
     for index, month in enumerate(MONTHS, start=1):
-        if re.search(rf"\b(?:in|for|of|during)\s+{month}\b", lowered):
+        if re.search(rf"\b(?:in|for|of|during|the|since)\s+{month}\b", lowered):
             year = today.year if index <= today.month else today.year - 1
             start = date(year, index, 1)
             following = date(year + (index == 12), index % 12 + 1, 1)
@@ -234,6 +229,8 @@ def person_names(text: str) -> list[str]:
         words = match.group(1).split()
         if match.start() == 0 and plain(words[0]) in STOP | VERBS:
             words = words[1:]
+        if words:  # "Sarah Giraud's email": the name, not the possessive
+            words[-1] = re.sub(r"['’]s$", "", words[-1])
         if len(words) >= 2:
             names.append(" ".join(words))
     return names

@@ -25,7 +25,15 @@ POSTCODE_CITY = re.compile(r"\b(\d{5})\s+([A-ZÀ-Ý][\w'À-ÿ-]+(?:[ -][A-ZÀ-Ý
 PHONE = re.compile(r"(?<!\d)(\+?\d[\d .-]{7,}\d)(?!\d)")
 EXPIRY = re.compile(r"\b(?:exp\w*\s*)?(\d{1,2})\s*/\s*(\d{2}|\d{4})\b", re.I)
 CODE = re.compile(r"\bcode\s*:?\s*([A-Z0-9][A-Z0-9_-]{1,11})\b")
-RENAME = re.compile(r"\brename\b.*?\bto\s+(.+)$", re.I)
+# "company: Atelier Fontaine", "Camille Fontaine from Atelier Fontaine" (two words or more
+# after "from": "from Lyon" is a city)
+COMPANY = re.compile(
+    r"\b(?:company:?|works for)\s+([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)*)|"
+    r"\b(?:from|of|at)\s+([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)+)"
+)
+RENAME = re.compile(
+    r"\b(?:rename\b.*?\bto|(?:be|is|now|get) called|new name(?: is)?:?)\s+(.+)$", re.I
+)
 
 
 def words_of(name: str) -> str:
@@ -36,7 +44,10 @@ def named_number(name: str, lowered: str) -> float | None:
     """A number the request gives for this field: "reorder point of stock level 791 to 4",
     "2000 locations", "rate 2 is now 7.65"."""
     label = words_of(name)
-    setter = r"(?:\bto|=|:|\bat|\bof|\bis now|\bnow)\s*(-?\d+(?:[.,]\d+)?)"
+    setter = (
+        r"(?:\bto|=|:|\bat|\bof|\bis now|\bnow|\bshould be|\bmust be|\bbecomes?)"
+        r"\s*(-?\d+(?:[.,]\d+)?)"
+    )
     after = re.search(rf"\b{re.escape(label)}\b.{{0,40}}?{setter}", lowered)
     if after:
         return float(after.group(1).replace(",", "."))
@@ -165,7 +176,11 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
         return person_part(name, text)
     if name == "full_name" and (names := person_names(text)):
         return names[0]
-    if name == "subject" and (about := re.search(r"\babout\s+([^,.;]+)", text)):
+    if name == "company" and (firm := COMPANY.search(text)):
+        return firm.group(1) or firm.group(2)
+    if name == "subject" and (
+        about := re.search(r"\b(?:about|complain(?:ed|s|ing)?(?: that)?)\s+([^,.;]+)", text)
+    ):
         return about.group(1).strip()
     if name in ("agent", "source"):
         return next((agent for agent in AGENTS if re.search(rf"\b{agent}\b", lowered)), None)

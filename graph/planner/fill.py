@@ -14,6 +14,7 @@ from graph.planner.fields import decimal_euros, field_value, quantity
 from tools.base import ToolSpec
 
 FREE_TEXT = ("reason", "note", "resolution", "fault_description", "comment", "detail", "notes")
+ASIDES = ("note", "notes", "comment", "detail")  # extras a request gives in those words
 SEARCH_TEXT = ("query", "search")
 FILLED_BY_GRAPH = ("idempotency_key",)  # derived from the thread and the tool call
 
@@ -71,6 +72,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
     if name == "quantity":
         return found.quantities[0] if found.quantities else quantity(text)
     if name in FREE_TEXT and not _choices(info.annotation):
+        if name in ASIDES and not info.is_required() and not re.search(rf"\b{name[:4]}", lowered):
+            return None  # a note or a comment only when the request gives one
         # a write keeps its why for the audit trail, even where the tool does not insist
         keep_why = info.is_required() or (spec.writes and name == "reason")
         return reason(text) or (text[:200] if keep_why else None)
@@ -193,8 +196,8 @@ def _choice(name: str, choices: list[str], lowered: str) -> str | None:
 
 def _names_choice(choice: str, lowered: str) -> bool:
     words = choice.replace("_", " ")
-    if re.search(rf"\b{re.escape(words)}\b", lowered):
-        return True
+    if re.search(rf"\b{re.escape(words)}(?:d|ed|ing)?\b", lowered):
+        return True  # "emailed us" -> email
     if words.endswith("s") and re.search(rf"\b{re.escape(words[:-1])}\b", lowered):
         return True  # "refund risk" -> refunds
     parts = words.split()

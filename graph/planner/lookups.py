@@ -178,7 +178,8 @@ def product_phrase(text: str) -> str | None:
         and not re.fullmatch(r"[A-Z0-9-]{6,}", m.group(0))
         and plain(m.group(0).split()[0]) not in STOP | VERBS
     ]
-    runs = [r for r in runs if len(r) > 2 and not person_names(r)]
+    # a run that is only a person's name is not a product ("Nintendo Switch OLED" is)
+    runs = [r for r in runs if len(r) > 2 and r not in person_names(r)]
     return max(runs, key=len) if runs else None
 
 

@@ -29,6 +29,7 @@ from graph.planner.extract import extract
 from graph.planner.fill import Known, fill
 from graph.planner.lookups import lookup_for, resolve
 from graph.router import split_intents
+from graph.wording import normalize
 from tools.base import REGISTRY
 
 AGENT_FLOOR = 0.22  # below this no agent fits: small talk or outside the merchant's operations
@@ -65,13 +66,17 @@ class OfflinePlanner(ToolCallingModel):
     # -- supervisor ----------------------------------------------------------------------
 
     def _supervise(self, messages: list[BaseMessage]) -> AIMessage:
-        request = _last_human(messages)
+        request = normalize(_last_human(messages))
         calls: list[dict[str, Any]] = []
         for clause in intents(request):
             agent, score = rank_agents(clause)[0]
-            if score < AGENT_FLOOR or any(c["name"] == f"ask_{agent}" for c in calls):
+            if score < AGENT_FLOOR:
                 continue
-            calls.append(_call(f"ask_{agent}", {"task": clause}))
+            same = next((c for c in calls if c["name"] == f"ask_{agent}"), None)
+            if same:  # "new email for Nina David: ... update her record": one task
+                same["args"]["task"] += f"; {clause}"
+            else:
+                calls.append(_call(f"ask_{agent}", {"task": clause}))
         if not calls:
             agent, score = rank_agents(request)[0]
             if score < AGENT_FLOOR:
@@ -85,7 +90,7 @@ class OfflinePlanner(ToolCallingModel):
         task_index = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
         task = str(messages[task_index].content)
         part = PART.search(task)
-        focus = part.group(1) if part else task
+        focus = normalize(part.group(1) if part else task)
         today = utc_now().date()
         known = Known(focus, extract(focus, today))
         for earlier in (task, *_earlier_requests(messages[:task_index])):

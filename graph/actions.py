@@ -1,0 +1,154 @@
+"""The actions a request names, in the words merchants use ("cancel", "call off", "kill"),
+mapped to the tool-name prefixes that do them; shared by the router (to tell a clause that
+asks for something from one that only gives context) and the offline planner."""
+
+import re
+
+# Words naming an action, and the tool-name prefixes that do it.
+ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("set up a", "set up an", "open a", "open an"),
+     ("create_", "raise_", "schedule_", "add_", "file_")),
+    (("block list", "blocklist", "blocked list", "on our blacklist", "blacklisted"),
+     ("list_blocked",)),
+    (("plugged into", "connected to"), ("list_connections",)),
+    (("compared to what we have", "sales compared", "sell through", "sales against stock",
+      "sales vs stock", "sales versus stock"), ("product_inventory_analytics",)),
+    (("buffer",), ("update_connection",)),
+    (("expiry", "expire"), ("expire_",)),
+    (("run out", "running out", "low stock", "out of stock", "low on", "restock"),
+     ("low_stock_",)),
+    (("best seller", "bestseller", "best-selling", "top selling", "sold the most"),
+     ("product_analytics",)),
+    (("adjust", "adjustment", "write off", "missing", "damaged", "stock count", "came up short",
+      "short on"), ("record_movement",)),
+    (("send back", "bring back", "wants to return", "return request"), ("request_return",)),
+    (("reserved", "set aside for"), ("list_reservations",)),
+    (("defect rate", "quality metrics", "failure rate"), ("product_quality_metrics",)),
+    (("listed", "listing", "offers"), ("list_offers",)),
+    (("slow", "latency", "how fast", "error rate", "response time"), ("performance_",)),
+    (("note", "log"), ("record_",)),
+    (("archive", "publish", "unpublish", "promote", "demote"), ("update_",)),
+    (("reprice", "price at", "set the price", "put the price"),
+     ("update_variant_price", "update_")),
+    (("mark",), ("mark_",)),
+    (("full picture", "everything about", "360", "overview of customer"), ("customer_360",)),
+    (("stock of", "stock for", "units of", "how many units", "on hand"), ("get_stock",)),
+    (("pick list", "picking list"), ("pick_list",)),
+    (("do we have any", "do we sell", "do we carry", "looking for", "we carry", "we stock"),
+     ("search_",)),
+    (("charge", "take the payment", "take payment", "pay with", "test card", "run the card"),
+     ("process_",)),
+    (("is now", "it's now", "now costs", "changed to", "her new", "his new", "their new",
+      "new phone is", "new email is", "new address is", "moved", "new email for",
+      "new phone for", "new number for", "new address for", "new name", "new description",
+      "swap", "replace", "goes up to", "go up to", "goes down to", "go down to",
+      "should be called", "be renamed", "now called"), ("update_",)),
+    (("search", "look for", "policy", "policies", "how do", "how to", "how can", "what is our",
+      "what's our", "can we", "are we allowed", "procedure"), ("search_",)),
+    (("anomaly", "anomalies", "unusual", "spike", "abnormal", "strange", "weird", "odd"),
+     ("detect_",)),
+    (("unblock", "lift the block", "remove the block", "whitelist"), ("unblock_",)),
+    (("block", "ban", "blacklist"), ("block_",)),
+    (("cancel", "annul", "call off", "kill", "scrap", "be cancelled", "be canceled"),
+     ("cancel_",)),
+    (("refund", "reimburse", "money back"), ("refund_",)),
+    (("track", "where is", "where's"), ("track_",)),
+    (("invoice",), ("generate_invoice",)),
+    (("packing slip",), ("generate_packing_slip",)),
+    (("credit note",), ("generate_credit_note",)),
+    (("label",), ("generate_shipping_label",)),
+    (("generate", "print", "make", "produce"), ("generate_",)),
+    (("reserve", "hold back", "set aside"), ("reserve_",)),
+    (("release",), ("release_",)),
+    (("transfer", "move"), ("transfer_",)),
+    (("sync", "import", "pull"), ("sync_",)),
+    (("push",), ("push_",)),
+    (("reply", "send", "write to", "answer the"), ("send_",)),
+    (("delete", "remove", "drop", "get rid of", "take down", "trash"), ("delete_",)),
+    (("rename", "change", "update", "edit", "modify", "set", "extend", "shorten", "lower",
+      "increase", "decrease", "bump"), ("update_", "set_")),
+    (("schedule", "plan", "book"), ("schedule_",)),
+    (("start", "begin", "kick off"), ("start_",)),
+    (("complete", "finish", "close", "passed", "failed"), ("complete_", "resolve_")),
+    (("on hold", "hold order", "hold the order", "hold it"), ("hold_",)),
+    (("discuss", "talked", "spoke", "contact history"), ("list_interactions",)),
+    (("authorize", "approve", "accept"), ("authorize_", "decide_")),
+    (("reject", "decline", "refuse", "deny"), ("reject_", "decide_")),
+    (("received", "arrived", "came back", "receive"), ("receive_",)),
+    (("inspect",), ("inspect_",)),
+    (("redeem", "use points", "convert points"), ("redeem_",)),
+    (("erase", "forget", "gdpr", "right to be forgotten", "wipe", "personal data"),
+     ("erase_",)),
+    (("deactivate", "disable", "stop using", "pause", "suspend", "switch off", "turn off",
+      "not using"), ("deactivate_", "update_")),
+    (("revoke",), ("revoke_",)),
+    (("resolve", "fix", "clear"), ("resolve_",)),
+    (("acknowledge", "ack", "as acknowledged"), ("acknowledge_",)),
+    (("quote", "how much to ship", "shipping cost", "rates for", "cost to send",
+      "cost to ship"), ("quote_",)),
+    (("capture",), ("capture_",)),
+    (("void",), ("void_",)),
+    (("create", "add", "new", "register", "file", "raise", "request"),
+     ("create_", "add_", "file_", "request_", "raise_", "record_")),
+    (("fraud history", "history of"), ("customer_fraud_history", "config_history")),
+    (("fraud check", "check fraud", "fraud score", "fraud risk", "suspicious", "risky", "score",
+      "fraud"), ("check_",)),
+    (("who is",), ("list_customers", "get_customer", "customer_360")),
+    (("who are",), ("list_customers",)),
+    (("worth", "stock value", "inventory value", "value of our stock"), ("inventory_value",)),
+    (("systems", "system overview", "overall health"), ("system_overview",)),
+    (("nps", "satisfaction", "how satisfied"), ("survey_stats",)),
+    (("list", "show me the", "show me all", "show all", "show the", "show our"), ("list_",)),
+)  # fmt: skip
+
+
+QUESTION = re.compile(r"\s*(?:which|what|who|how many|are there|is there|any|show|list)\b")
+# Words that name an action in a request and a state in a question ("which inspections
+# failed?", "what addresses have we got on file?")
+STATE_WORDS = frozenset({"passed", "failed", "received", "arrived", "came back", "file"})
+NEW_PRICE = re.compile(r"(?:\bat|→|->|=) ?\d+(?:[.,]\d+)? ?(?:€|eur\b|euros?\b)")
+# "make Lucas Petit a manager": a role to change, not a document to make
+NEW_ROLE = re.compile(r"\bmake\b.{1,40}\ban? (?:admin|manager|viewer|support)\b")
+# "the refund rate", "return rates": a measure, not a refund or a return to make
+RATE = re.compile(r"\b(?:refund|return|cancel(?:lation)?|chargeback|block)s? (?=rates?\b)")
+
+
+def word_pattern(word: str, endings: str = "s|es|d|ed|ing") -> re.Pattern[str]:
+    """A word or phrase with its usual English endings (return, returns, returned)."""
+    key = f"{word}/{endings}"
+    if key not in _PATTERNS:
+        _PATTERNS[key] = re.compile(rf"\b{re.escape(word)}(?:{endings})?\b")
+    return _PATTERNS[key]
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def first_position(text: str, words: tuple[str, ...], endings: str = "s|es|d|ed|ing") -> int | None:
+    """Where the earliest of `words` appears in `text` (as whole words), if any."""
+    positions = [m.start() for word in words if (m := word_pattern(word, endings).search(text))]
+    return min(positions) if positions else None
+
+
+def hits(text: str, words: tuple[str, ...]) -> int:
+    return sum(1 for word in words if word_pattern(word).search(text))
+
+
+def actions(lowered: str) -> list[tuple[str, ...]]:
+    """The tool-name prefixes of the actions a request names, the one said first first
+    ("show me the return requests": a listing, not a new return). Verbs count in their base
+    form only: "who is blocked" asks about a state, it does not block anyone."""
+    lowered = RATE.sub("", lowered).replace("-", " ")
+    question = QUESTION.match(lowered) is not None
+    found = []
+    for rank, (words, prefixes) in enumerate(ACTION_WORDS):
+        if question:  # "which inspections failed?" asks about a state
+            words = tuple(word for word in words if word not in STATE_WORDS)
+        position = first_position(lowered, words, endings="s|es")
+        if position is not None:
+            found.append((position, rank, prefixes))
+    if price := NEW_PRICE.search(lowered):  # "the JBL Flip 6 black at 119 euros"
+        found.append((price.start(), -1, ("update_variant_price", "update_")))
+    if role := NEW_ROLE.search(lowered):
+        found.append((role.start(), -1, ("update_staff_user",)))
+    return [prefixes for _, _, prefixes in sorted(found)]

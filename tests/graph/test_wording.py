@@ -1,0 +1,74 @@
+"""How a merchant's wording is brought to the words routing and planning match on, and how a
+request is cut into intents."""
+
+import pytest
+
+from graph.actions import actions
+from graph.router import split_intents
+from graph.wording import corrected, normalize
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("need to call off a commande", "need to call off a order"),
+        (
+            "what's our stock at the Marseille entrepôt?",
+            "what's our stock at the Marseille warehouse?",
+        ),
+        ("issue a 2000 euro remboursement pls", "issue a 2000 euro refund please"),
+        ("which completed inspecitons failed?", "which completed inspections failed?"),
+        ("refurb laptops in our catalgoue", "refurbished laptops in our catalogue"),
+        ("I need Sarah Giraud's email adress", "I need Sarah Giraud's email address"),
+        ("move one JBL-FLIP6-RED to Lille", "move 1 JBL-FLIP6-RED to Lille"),
+    ],
+)
+def test_french_shop_words_shorthand_and_typos_become_the_words_matched_on(
+    typed: str, meant: str
+) -> None:
+    assert normalize(typed) == meant
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [
+        "units on hand for son-wh1000xm5-blac?",  # a SKU typed in lower case
+        "write to camille@atelier-fontaine.fr",  # an e-mail address
+        "reply 'merci pour votre commande, le colis part demain'",  # a quoted message
+        "she is the one who used it",  # "one" that is not a count
+        "Théo Robin wants a refund",  # names
+        "wipe the data",  # an English word is not a typo of another ("wire")
+    ],
+)
+def test_codes_addresses_quotes_names_and_real_words_are_left_as_typed(kept: str) -> None:
+    assert normalize(kept) == kept
+
+
+def test_a_typo_is_fixed_only_when_one_slip_away() -> None:
+    assert corrected("stcok") == "stock"  # two letters swapped
+    assert corrected("acount") == "account"  # a letter left out, before one mistyped (amount)
+    assert corrected("xqzvtrw") is None
+
+
+def test_a_scene_setting_clause_joins_the_request_it_explains() -> None:
+    assert split_intents(
+        "stolen card on payment 3993. refund the full amount, and blacklist customer 148"
+    ) == ["stolen card on payment 3993. refund the full amount", "blacklist customer 148"]
+    # a question, or a clause with its own ids, stays an intent of its own
+    assert split_intents("what is our return window? also cancel order 12") == [
+        "what is our return window",
+        "cancel order 12",
+    ]
+    assert split_intents("scrap order 3993, and while you're at it check customer 505") == [
+        "scrap order 3993",
+        "check customer 505",
+    ]
+
+
+def test_actions_in_merchant_words_and_states_in_questions() -> None:
+    assert actions("kill order 3998") == [("cancel_",)]
+    assert actions("that order has to be cancelled")[0] == ("cancel_",)
+    # the refund rate is a measure, not a refund to make
+    assert actions("has the refund rate done anything weird") == [("detect_",)]
+    assert actions("which inspections failed?") == []  # a state, not an inspection to close
+    assert actions("inspection 12 failed")[0] == ("complete_", "resolve_")
