@@ -27,6 +27,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -186,7 +187,11 @@ def run_load(
             server.base_url, staff_key(ROLE, seed), catalog, uuid.uuid4().hex[:8], seed
         )
         started = time.monotonic()
-        asyncio.run(_drive(workload, server.pid, clients, seconds, memory))
+        # A loop of its own, in its own thread: the caller's thread may already run one
+        # (Playwright's sync API keeps a loop running for as long as a browser lives).
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            drive = _drive(workload, server.pid, clients, seconds, memory)
+            thread.submit(asyncio.run, drive).result()
         elapsed = time.monotonic() - started
     checks = [*check_invariants(engine), *told_checks(engine, catalog, workload)]
     engine.dispose()
