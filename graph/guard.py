@@ -29,8 +29,9 @@ from typing import Any
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 
 from graph.actions import actions
-from graph.planner.extract import plain
+from graph.models import answered_calls
 from graph.router import QUOTED
+from graph.wording import plain
 from tools.base import ToolSpec
 
 READ_DATA = "read_data"  # response_metadata key of an answer built on tool results
@@ -110,18 +111,10 @@ def merchant_words(messages: list[AnyMessage], followup: bool) -> MerchantWords:
 
 def readings(scratch: list[AnyMessage]) -> list[Reading]:
     """Each tool call answered in an agent's working messages, with the result it got."""
-    calls = {
-        call["id"]: call
-        for message in scratch
-        if isinstance(message, AIMessage)
-        for call in message.tool_calls
-    }
     found = []
-    for message in scratch:
-        if isinstance(message, ToolMessage):
-            call = calls.get(message.tool_call_id)
-            tool = call["name"] if call else str(message.name or "tool")
-            found.append(Reading(tool, dict(call["args"]) if call else {}, _parsed(message)))
+    for call, message in answered_calls(scratch):
+        tool = call["name"] if call else str(message.name or "tool")
+        found.append(Reading(tool, dict(call["args"]) if call else {}, _parsed(message)))
     return found
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolCall, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -92,3 +92,19 @@ class ScriptedChatModel(ToolCallingModel):
         message = reply(messages, kwargs.get("tools", [])) if callable(reply) else reply
         self.calls += 1
         return ChatResult(generations=[ChatGeneration(message=message.model_copy())])
+
+
+def answered_calls(messages: Sequence[BaseMessage]) -> list[tuple[ToolCall | None, ToolMessage]]:
+    """Each tool result among `messages`, with the model's call it answers (None when that
+    call is not among them)."""
+    calls = {
+        call["id"]: call
+        for message in messages
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+    }
+    return [
+        (calls.get(message.tool_call_id), message)
+        for message in messages
+        if isinstance(message, ToolMessage)
+    ]

@@ -22,6 +22,7 @@ from core.settings import get_settings
 from db.engine import create_db_engine
 from db.locks import DatabaseLock
 from tests.conftest import PostgresServer
+from tests.graph.test_approvals import cancellations
 from tests.knowledge.test_server_mode import chroma_server
 
 __all__ = ["chroma_server"]  # the fixture, reused: a Chroma server on loopback
@@ -114,16 +115,6 @@ def history(server: ServedComptoir, thread_id: str) -> dict[str, Any]:
 
 def paid_order(sql: Sql) -> int:
     return int(sql("SELECT max(id) FROM orders WHERE status = 'paid'"))
-
-
-def cancellations(sql: Sql, order_id: int) -> int:
-    return int(
-        sql(
-            "SELECT count(*) FROM audit_log WHERE action = 'order_cancelled' "
-            "AND entity_id = :order",
-            order=str(order_id),
-        )
-    )
 
 
 def test_a_conversation_and_its_approval_move_between_workers(

@@ -17,12 +17,12 @@ import re
 import uuid
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from agents import agent_of
 from db.base import utc_now
-from graph.models import ToolCallingModel
+from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
 from graph.planner.choose import rank_agents, rank_tools
 from graph.planner.extract import extract
@@ -163,16 +163,9 @@ def _earlier_requests(messages: list[BaseMessage]) -> list[str]:
 
 def _calls_made(messages: list[BaseMessage]) -> list[tuple[str, dict[str, Any], Any, bool]]:
     """(tool, args, result, succeeded) for each tool call answered since the task."""
-    asked = {
-        call["id"]: call
-        for message in messages
-        if isinstance(message, AIMessage)
-        for call in message.tool_calls
-    }
     made = []
-    for message in messages:
-        if isinstance(message, ToolMessage) and message.tool_call_id in asked:
-            call = asked[message.tool_call_id]
+    for call, message in answered_calls(messages):
+        if call is not None:
             try:
                 result = json.loads(str(message.content))
             except json.JSONDecodeError:
