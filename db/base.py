@@ -54,6 +54,7 @@ def enum_field(
     nullable: bool = False,
     index: bool = False,
     check_name: str | None = None,
+    primary_key: bool = False,
 ) -> Any:
     """A VARCHAR column whose values a CHECK constraint limits to the enum's, on every database.
 
@@ -70,7 +71,7 @@ def enum_field(
     )
     return Field(
         default=default,
-        sa_column=sa.Column(column_type, nullable=nullable, index=index),
+        sa_column=sa.Column(column_type, nullable=nullable, index=index, primary_key=primary_key),
     )
 
 

@@ -1,16 +1,20 @@
 """The rules a consistent database keeps, checked against its rows: stock never oversold and
 equal to its movements, reservations equal to reserved stock, refunds within captures and
-equal to their payments, order totals and loyalty balances that add up.
+equal to their payments, order totals and loyalty balances that add up, daily sales equal
+to the orders they sum.
 
 The schema enforces what a row can say about itself (no negative stock, reserved within on
 hand, refunded within captured); these checks also compare rows with the rows that justify
 them. `comptoir db check` prints them; the load benchmark and the crash tests assert them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from db import daily_sales
 
 SAMPLE = 5  # offending ids shown per broken rule
 
@@ -20,7 +24,25 @@ class Invariant:
     name: str
     table: str  # where the rows it checks live
     rule: str
-    offenders: str  # SQL selecting the id of each row that breaks the rule
+    # SQL selecting the id of each row that breaks the rule, or what writes it for a dialect
+    offenders: str | Callable[[sa.Dialect], str]
+
+
+def _differs_from_orders(table: sa.Table) -> Callable[[sa.Dialect], str]:
+    """The days on which a daily table and the orders it sums disagree."""
+
+    def offenders(dialect: sa.Dialect) -> str:
+        recomputed = daily_sales.recomputed(dialect.name, sa.true())[table].order_by(None)
+        figures = [c for c in table.columns if not c.primary_key]
+        kept = sa.select(*table.columns).where(sa.or_(*(c != 0 for c in figures)))
+        a, b = (sa.select(q.subquery()) for q in (kept, recomputed))
+        either = sa.union(
+            sa.select(sa.except_(a, b).subquery()), sa.select(sa.except_(b, a).subquery())
+        )
+        query = sa.select(either.subquery().c.day.label("id")).distinct()
+        return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+    return offenders
 
 
 @dataclass
@@ -123,6 +145,24 @@ INVARIANTS = (
              ON t.customer_id = c.id
            WHERE c.loyalty_points <> COALESCE(t.total, 0)""",
     ),
+    Invariant(
+        "daily_orders_equal_orders",
+        "daily_orders",
+        "orders and amounts per day, channel and status == the orders placed that day",
+        _differs_from_orders(daily_sales.daily_orders),
+    ),
+    Invariant(
+        "daily_sales_equal_orders",
+        "daily_sales",
+        "units, revenue and tax per SKU and day == the lines of that day's sold orders",
+        _differs_from_orders(daily_sales.daily_sales),
+    ),
+    Invariant(
+        "category_orders_equal_orders",
+        "daily_category_orders",
+        "orders per category and day == that day's sold orders holding the category",
+        _differs_from_orders(daily_sales.category_orders),
+    ),
 )
 
 
@@ -139,7 +179,7 @@ def check_invariants(engine: Engine) -> list[Check]:
         }
         for invariant in INVARIANTS:
             ids = connection.execute(
-                sa.text(f"SELECT id FROM ({invariant.offenders}) broken ORDER BY id")
+                sa.text(f"SELECT id FROM ({_sql(invariant, connection)}) broken ORDER BY id")
             ).scalars()
             offending = [str(i) for i in ids]
             checks.append(
@@ -152,3 +192,9 @@ def check_invariants(engine: Engine) -> list[Check]:
                 )
             )
     return checks
+
+
+def _sql(invariant: Invariant, connection: Connection) -> str:
+    if isinstance(invariant.offenders, str):
+        return invariant.offenders
+    return invariant.offenders(connection.dialect)

@@ -65,6 +65,12 @@ DOMAIN_TABLES = {
 }
 
 
+def postgres_only(index_name: str | None) -> bool:
+    """Trigram search indexes (pg_trgm) exist on PostgreSQL only, made by migration 0005
+    alone: a model cannot declare them for both backends."""
+    return bool(index_name and index_name.endswith("_trgm"))
+
+
 def describe_schema(engine: sa.Engine) -> dict[str, Any]:
     """Tables with their columns, keys, constraints and indexes, in a backend-neutral form."""
     inspector = sa.inspect(engine)
@@ -92,7 +98,7 @@ def describe_schema(engine: sa.Engine) -> dict[str, Any]:
             "indexes": sorted(
                 (i["name"], tuple(i["column_names"]), bool(i["unique"]))
                 for i in inspector.get_indexes(table)
-                if i["name"] not in unique_names
+                if i["name"] not in unique_names and not postgres_only(i["name"])
             ),
             "checks": sorted(c["name"] for c in inspector.get_check_constraints(table)),
         }
@@ -110,7 +116,13 @@ def test_upgrade_builds_every_domain_table(migrated_url: str) -> None:
 def test_migrations_match_the_models(migrated_url: str) -> None:
     engine = create_db_engine(migrated_url)
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection,
+            opts={
+                "compare_type": True,
+                "include_name": lambda name, kind, _: kind != "index" or not postgres_only(name),
+            },
+        )
         differences = compare_metadata(context, SQLModel.metadata)
     engine.dispose()
     assert differences == []

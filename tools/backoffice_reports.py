@@ -11,12 +11,15 @@ from sqlmodel import Session, col, func, select
 
 from db.base import utc_now
 from db.models import (
+    SOLD_STATUSES,
     AlertStatus,
     Category,
+    DailyCategoryOrders,
+    DailyOrders,
+    DailySales,
     MarketplaceMessage,
     MessageDirection,
     Order,
-    OrderLine,
     OrderStatus,
     Product,
     ProductVariant,
@@ -30,12 +33,8 @@ from db.models import (
     SystemAlert,
 )
 from tools.base import ToolContext, tool
-from tools.common import period, within_order_ids
+from tools.common import on_days, period
 
-# Orders that count as sales: paid at some point and not cancelled. Returned orders stay
-# in the gross figures; their refunds come off in the net ones.
-SOLD = (OrderStatus.PAID, OrderStatus.PROCESSING, OrderStatus.SHIPPED, OrderStatus.DELIVERED,
-        OrderStatus.RETURNED)  # fmt: skip
 OPEN_RETURNS = (ReturnStatus.REQUESTED, ReturnStatus.AUTHORIZED, ReturnStatus.RECEIVED,
                 ReturnStatus.INSPECTED)  # fmt: skip
 ACTIVE_ALERTS = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
@@ -82,12 +81,6 @@ class SalesReport(BaseModel):
     top_products: list[ProductSales]
 
 
-def _sold(since: datetime, until: datetime) -> Any:
-    return sa.and_(
-        col(Order.status).in_(SOLD), col(Order.placed_at) >= since, col(Order.placed_at) < until
-    )
-
-
 def _refunds_by_channel(session: Session, since: datetime, until: datetime) -> dict[str, int]:
     rows = session.exec(
         select(Order.channel, func.sum(Refund.amount_cents))
@@ -114,18 +107,24 @@ def sales_report(
     products. Pending and cancelled orders are not sales."""
     since, until = period(start, end)
     s = ctx.session
-    sold = _sold(since, until)
+    in_period = on_days(col(DailyOrders.day), since, until)
     channels = s.execute(
         sa.select(
-            col(Order.channel),
-            func.count(),
-            func.sum(col(Order.total_cents)),
-            func.sum(col(Order.shipping_cents)),
-            func.sum(col(Order.discount_cents)),
-            func.sum(col(Order.tax_cents)),
+            col(DailyOrders.channel),
+            *(
+                func.sum(column)
+                for column in (
+                    DailyOrders.orders,
+                    DailyOrders.total_cents,
+                    DailyOrders.shipping_cents,
+                    DailyOrders.discount_cents,
+                    DailyOrders.tax_cents,
+                )
+            ),
         )
-        .where(sold)
-        .group_by(col(Order.channel))
+        .where(in_period, col(DailyOrders.status).in_(SOLD_STATUSES))
+        .group_by(col(DailyOrders.channel))
+        .having(func.sum(DailyOrders.orders) != 0)
     ).all()
     refunds = _refunds_by_channel(s, since, until)
     by_channel, totals = [], [0, 0, 0, 0, 0]
@@ -158,28 +157,38 @@ def sales_report(
             )
     by_channel.sort(key=lambda c: -c.gross_revenue_cents)
     orders, gross, shipping, discount, tax = totals
-    # Lines of the sold orders, summed by the database per category and per product.
-    lines = (
-        sa.select(col(OrderLine.order_id))
-        .join(Order, col(Order.id) == OrderLine.order_id)
-        .join(ProductVariant, col(ProductVariant.id) == OrderLine.variant_id)
+    # Per category and per product from the daily sales, which sum the same lines.
+    days = on_days(col(DailySales.day), since, until)
+    units_sum, revenue_sum = func.sum(DailySales.units), func.sum(DailySales.revenue_cents)
+    by_product = (
+        sa.select(col(Product.id))
+        .select_from(DailySales)
+        .join(ProductVariant, col(ProductVariant.id) == DailySales.variant_id)
         .join(Product, col(Product.id) == ProductVariant.product_id)
-        .where(sold, within_order_ids(col(OrderLine.order_id), sold))
+        .where(days)
     )
-    units_sum, revenue_sum = func.sum(col(OrderLine.quantity)), func.sum(col(OrderLine.total_cents))
-    by_category = s.execute(
-        lines.with_only_columns(
-            col(Category.name),
-            func.count(sa.distinct(col(OrderLine.order_id))),
-            units_sum,
-            revenue_sum,
+    category_figures = s.execute(
+        by_product.with_only_columns(col(Product.category_id), units_sum, revenue_sum).group_by(
+            col(Product.category_id)
         )
-        .join(Category, col(Category.id) == Product.category_id)
-        .group_by(col(Category.name))
     ).all()
+    category_orders = dict(
+        s.execute(
+            sa.select(col(DailyCategoryOrders.category_id), func.sum(DailyCategoryOrders.orders))
+            .where(on_days(col(DailyCategoryOrders.day), since, until))
+            .group_by(col(DailyCategoryOrders.category_id))
+        ).all()
+    )
+    names = dict(s.execute(sa.select(col(Category.id), col(Category.name))).all())
+    by_category = [
+        (names[category], int(category_orders.get(category, 0)), u, r)
+        for category, u, r in category_figures
+        if u or category_orders.get(category)
+    ]
     top_products = s.execute(
-        lines.with_only_columns(col(Product.id), col(Product.name), units_sum, revenue_sum)
+        by_product.with_only_columns(col(Product.id), col(Product.name), units_sum, revenue_sum)
         .group_by(col(Product.id), col(Product.name))
+        .having(units_sum != 0)
         .order_by(revenue_sum.desc(), col(Product.id))
         .limit(top)
     ).all()
@@ -190,12 +199,8 @@ def sales_report(
         end=(until - timedelta(days=1)).date(),
         orders=orders,
         cancelled_orders=s.exec(
-            select(func.count())
-            .select_from(Order)
-            .where(
-                Order.status == OrderStatus.CANCELLED,
-                col(Order.placed_at) >= since,
-                col(Order.placed_at) < until,
+            select(func.coalesce(func.sum(DailyOrders.orders), 0)).where(
+                in_period, DailyOrders.status == OrderStatus.CANCELLED
             )
         ).one(),
         units=units,
@@ -241,8 +246,12 @@ class Dashboard(BaseModel):
 
 def _figures(session: Session, since: datetime, until: datetime) -> Figures:
     orders, revenue = session.exec(
-        select(func.count(), func.coalesce(func.sum(Order.total_cents), 0)).where(
-            _sold(since, until)
+        select(
+            func.coalesce(func.sum(DailyOrders.orders), 0),
+            func.coalesce(func.sum(DailyOrders.total_cents), 0),
+        ).where(
+            on_days(col(DailyOrders.day), since, until),
+            col(DailyOrders.status).in_(SOLD_STATUSES),
         )
     ).one()
     return Figures(

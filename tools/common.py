@@ -128,6 +128,11 @@ def period(
     )
 
 
+def on_days(day: Any, since: datetime, until: datetime) -> Any:
+    """`day` (a daily table's day column) within [since, until), whole UTC days."""
+    return sa.and_(day >= since.date(), day < until.date())
+
+
 def day_of(session: Session, column: Any) -> Any:
     """The UTC calendar day of a timestamp column, on SQLite and PostgreSQL."""
     if session.get_bind().dialect.name == "postgresql":
@@ -145,6 +150,16 @@ def hours_between(session: Session, start: Any, end: Any) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         return sa.extract("epoch", end - start) / 3600.0
     return (sa.func.julianday(end) - sa.func.julianday(start)) * 24.0
+
+
+def order_id_range(session: Session, *where: Any) -> tuple[int, int]:
+    """The smallest and largest id of the orders matching `where` ((0, -1) if none), for
+    `column.between(...)` as in within_order_ids. Given as numbers rather than a subquery,
+    they let PostgreSQL see how many rows the range holds and plan for it."""
+    first, last = session.execute(
+        sa.select(sa.func.min(col(Order.id) + 0), sa.func.max(col(Order.id) + 0)).where(*where)
+    ).one()
+    return (first, last) if first is not None else (0, -1)
 
 
 def within_order_ids(column: Any, *where: Any) -> Any:

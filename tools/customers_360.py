@@ -8,6 +8,7 @@ from sqlmodel import col, func, select
 
 from db.base import utc_now
 from db.models import (
+    SOLD_STATUSES,
     BlockedEntity,
     BlockedEntityKind,
     Customer,
@@ -152,15 +153,6 @@ class Customer360(BaseModel):
     )
 
 
-PAID_STATUSES = (
-    OrderStatus.PAID,
-    OrderStatus.PROCESSING,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-    OrderStatus.RETURNED,
-)
-
-
 @tool(agent="customers", path="/customers/{customer_id}/360")
 def customer_360(
     ctx: ToolContext,
@@ -206,7 +198,7 @@ def _orders(ctx: ToolContext, customer_id: int, recent: int) -> OrdersSummary:
     count, paid, cancelled, returned, first, last = session.execute(
         sa.select(
             func.count(),
-            func.count().filter(status.in_(PAID_STATUSES)),
+            func.count().filter(status.in_(SOLD_STATUSES)),
             func.count().filter(status == OrderStatus.CANCELLED),
             func.count().filter(status == OrderStatus.RETURNED),
             func.min(Order.placed_at),

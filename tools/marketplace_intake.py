@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlmodel import func, select
 
 from db.base import utc_now
+from db.daily_sales import record_order
 from db.models import (
     Address,
     AddressKind,
@@ -96,6 +97,7 @@ def write_order(
     )
     session.add(order)
     session.flush()
+    record_order(session, order, None)
     for (variant, product, quantity, price), tax in zip(items, line_tax, strict=True):
         session.add(
             OrderLine(

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
 
 from db.base import as_utc, utc_now
+from db.daily_sales import record_order
 from db.models import (
     Order,
     OrderLine,
@@ -70,6 +71,7 @@ def transition(ctx: ToolContext, order: Order, to_status: OrderStatus, reason: s
             "it with release_order_hold before it is processed or shipped",
             field="status",
         )
+    record_order(ctx.session, order, from_status)
     now = utc_now()
     order.status = to_status
     order.updated_at = now

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, IPvAnyAddress, model_validato
 from sqlmodel import Session, col, func, select
 
 from db.base import utc_now
+from db.daily_sales import record_order
 from db.demo.catalogue import SYSTEM_SETTINGS
 from db.models import (
     Address,
@@ -294,6 +295,7 @@ def create_order(
     session.add(order)
     session.flush()
     assert order.id is not None
+    record_order(session, order, None)
     for p in priced:
         session.add(
             OrderLine(

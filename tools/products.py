@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import SQLModel, col, func, select
 
 from db.base import utc_now
+from db.daily_sales import recount_category_orders
 from db.models import Category, Product, ProductStatus, ProductVariant, StockLevel
 from tools import products_analytics, products_catalog
 from tools.base import MANAGERS, Conflict, InvalidInput, ToolContext, tool
@@ -229,6 +230,11 @@ def update_product(
         setattr(product, key, value)
     product.updated_at = utc_now()
     ctx.session.add(product)
+    if "category_id" in changes:
+        ctx.session.flush()
+        recount_category_orders(
+            ctx.session.connection(), [before["category_id"], product.category_id]
+        )
     ctx.record(
         action="update_product",
         entity_type="product",

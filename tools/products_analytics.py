@@ -15,9 +15,12 @@ from sqlmodel import col, func, select
 
 from db.base import utc_now
 from db.models import (
+    SOLD_STATUSES,
+    DailyCategoryOrders,
+    DailyOrders,
+    DailySales,
     Order,
     OrderLine,
-    OrderStatus,
     Product,
     ProductVariant,
     ReturnLine,
@@ -27,11 +30,9 @@ from db.models import (
     Warehouse,
 )
 from tools.base import ToolContext, tool
-from tools.common import get_or_404, period, within_order_ids
+from tools.common import get_or_404, on_days, order_id_range, period
 
 ProductId = Annotated[int, Field(ge=1, description="Id of the product.")]
-# Orders that never became a sale: still unpaid, or cancelled.
-NOT_SOLD = (OrderStatus.PENDING, OrderStatus.CANCELLED)
 
 
 class ProductSales(BaseModel):
@@ -83,30 +84,30 @@ def product_analytics(
     and unpaid excluded): best sellers by units and by revenue, margin from the SKUs' cost,
     and the returns rate per product (units of those orders returned / units sold)."""
     since, until = period(start, end)
-    sold_orders: Any = [
-        col(Order.placed_at) >= since,
-        col(Order.placed_at) < until,
-        col(Order.status).not_in(NOT_SOLD),
-    ]
-    sold_orders.append(within_order_ids(col(OrderLine.order_id), *sold_orders))
-    if category_id is not None:
-        sold_orders.append(Product.category_id == category_id)
+    in_category: list[Any] = [Product.category_id == category_id] if category_id else []
+    days = [on_days(col(DailySales.day), since, until)]
     sales = ctx.session.execute(
         sa.select(
             col(Product.id),
             col(Product.name),
             col(Product.brand),
-            func.sum(OrderLine.quantity),
-            func.sum(OrderLine.total_cents),
-            func.sum(OrderLine.tax_cents),
-            func.sum(OrderLine.quantity * ProductVariant.cost_cents),
+            func.sum(DailySales.units),
+            func.sum(DailySales.revenue_cents),
+            func.sum(DailySales.tax_cents),
+            func.sum(DailySales.units * ProductVariant.cost_cents),
         )
-        .join(Order, col(Order.id) == OrderLine.order_id)
-        .join(ProductVariant, col(ProductVariant.id) == OrderLine.variant_id)
+        .join(ProductVariant, col(ProductVariant.id) == DailySales.variant_id)
         .join(Product, col(Product.id) == ProductVariant.product_id)
-        .where(*sold_orders)
+        .where(*days, *in_category)
         .group_by(col(Product.id), col(Product.name), col(Product.brand))
+        .having(func.sum(DailySales.units) != 0)
     ).all()
+    sold_orders: Any = [
+        col(Order.placed_at) >= since,
+        col(Order.placed_at) < until,
+        col(Order.status).in_(SOLD_STATUSES),
+    ]
+    first_id, last_id = order_id_range(ctx.session, *sold_orders)
     returned = dict(
         ctx.session.exec(
             select(Product.id, func.sum(ReturnLine.quantity))
@@ -115,17 +116,29 @@ def product_analytics(
             .join(Order, col(Order.id) == OrderLine.order_id)
             .join(ProductVariant, col(ProductVariant.id) == OrderLine.variant_id)
             .join(Product, col(Product.id) == ProductVariant.product_id)
-            .where(*sold_orders, ReturnRequest.status != ReturnStatus.REJECTED)
+            .where(
+                *sold_orders,
+                col(ReturnRequest.order_id).between(first_id, last_id),
+                *in_category,
+                ReturnRequest.status != ReturnStatus.REJECTED,
+            )
             .group_by(col(Product.id))
         ).all()
     )
-    orders = ctx.session.exec(
-        select(func.count(func.distinct(Order.id)))
-        .join(OrderLine, col(OrderLine.order_id) == Order.id)
-        .join(ProductVariant, col(ProductVariant.id) == OrderLine.variant_id)
-        .join(Product, col(Product.id) == ProductVariant.product_id)
-        .where(*sold_orders)
-    ).one()
+    if category_id is None:
+        orders = ctx.session.exec(
+            select(func.coalesce(func.sum(DailyOrders.orders), 0)).where(
+                on_days(col(DailyOrders.day), since, until),
+                col(DailyOrders.status).in_(SOLD_STATUSES),
+            )
+        ).one()
+    else:
+        orders = ctx.session.exec(
+            select(func.coalesce(func.sum(DailyCategoryOrders.orders), 0)).where(
+                DailyCategoryOrders.category_id == category_id,
+                on_days(col(DailyCategoryOrders.day), since, until),
+            )
+        ).one()
     rows = []
     for pid, name, brand, units, revenue, tax, cost in sales:
         net = revenue - tax
@@ -244,8 +257,10 @@ def product_inventory_analytics(ctx: ToolContext, product_id: ProductId) -> Inve
         .where(
             ProductVariant.product_id == product_id,
             col(Order.placed_at) >= since,
-            col(Order.status).not_in(NOT_SOLD),
-            within_order_ids(col(OrderLine.order_id), col(Order.placed_at) >= since),
+            col(Order.status).in_(SOLD_STATUSES),
+            col(OrderLine.order_id).between(
+                *order_id_range(ctx.session, col(Order.placed_at) >= since)
+            ),
         )
         .group_by(col(Order.warehouse_id), col(OrderLine.variant_id))
     ).all()

@@ -18,7 +18,6 @@ from db.base import as_utc, utc_now
 from db.models import (
     Category,
     Grade,
-    OrderStatus,
     Product,
     ProductCondition,
     ProductStatus,
@@ -38,8 +37,6 @@ Slug = Annotated[
         description="URL name, lowercase words joined by dashes, e.g. 'apple-iphone-13'.",
     ),
 ]
-# Orders that never became a sale: still unpaid, or cancelled.
-NOT_SOLD = (OrderStatus.PENDING, OrderStatus.CANCELLED)
 
 
 class VariantIn(BaseModel):

@@ -14,8 +14,11 @@ from sqlmodel import Session, col, func, select
 
 from db.base import as_utc, utc_now
 from db.models import (
+    SOLD_STATUSES,
     AlertStatus,
     ConnectionStatus,
+    DailyOrders,
+    DailySales,
     FraudCheck,
     FraudDecision,
     MarketplaceConnection,
@@ -25,7 +28,6 @@ from db.models import (
     MessageDirection,
     OfferStatus,
     Order,
-    OrderLine,
     OrderStatus,
     Payment,
     PaymentStatus,
@@ -39,7 +41,7 @@ from db.models import (
     SyncStatus,
 )
 from tools.base import InvalidInput, ToolContext, tool
-from tools.common import get_or_404, setting, within_order_ids
+from tools.common import get_or_404, on_days, setting
 
 BASELINE_DAYS = 90
 METHOD = (
@@ -115,11 +117,10 @@ def _between(column: Any, since: datetime, until: datetime) -> Any:
 
 
 def _revenue(session: Session, since: datetime, until: datetime) -> int:
-    kept = col(Order.status).not_in([OrderStatus.PENDING, OrderStatus.CANCELLED])
     return _count(
         session,
-        select(func.coalesce(func.sum(Order.total_cents), 0)).where(
-            kept, _between(Order.placed_at, since, until)
+        select(func.coalesce(func.sum(DailyOrders.total_cents), 0)).where(
+            col(DailyOrders.status).in_(SOLD_STATUSES), on_days(col(DailyOrders.day), since, until)
         ),
     )
 
@@ -179,11 +180,14 @@ def _refunds(session: Session, w: Window) -> tuple[list[RiskFactor], dict[str, i
 
 def _cancellations(session: Session, w: Window) -> tuple[list[RiskFactor], dict[str, int]]:
     def rate(since: datetime, until: datetime) -> tuple[float, int, int]:
+        cancelled_orders = sa.case(
+            (col(DailyOrders.status) == OrderStatus.CANCELLED, DailyOrders.orders), else_=0
+        )
         total, cancelled = session.exec(
             select(
-                func.count(),
-                count_if(col(Order.status) == OrderStatus.CANCELLED),
-            ).where(_between(Order.placed_at, since, until))
+                func.coalesce(func.sum(DailyOrders.orders), 0),
+                func.coalesce(func.sum(cancelled_orders), 0),
+            ).where(on_days(col(DailyOrders.day), since, until))
         ).one()
         return _ratio(cancelled, total), int(cancelled), int(total)
 
@@ -255,14 +259,9 @@ def _stock(session: Session, w: Window) -> tuple[list[RiskFactor], dict[str, int
         ).where(StockLevel.reorder_point > 0)
     ).one()
     sold = session.exec(
-        select(OrderLine.variant_id, func.sum(OrderLine.quantity))
-        .join(Order, col(Order.id) == OrderLine.order_id)
-        .where(
-            Order.status != OrderStatus.CANCELLED,
-            _between(Order.placed_at, w.since, w.until),
-            within_order_ids(col(OrderLine.order_id), _between(Order.placed_at, w.since, w.until)),
-        )
-        .group_by(col(OrderLine.variant_id))
+        select(DailySales.variant_id, func.sum(DailySales.units))
+        .where(col(DailySales.day) >= w.start, col(DailySales.day) <= w.end)
+        .group_by(col(DailySales.variant_id))
     ).all()
     units = sum(int(n) for _, n in sold)
     at_risk = sum(int(n) for variant, n in sold if variant in out_ids)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from db import migrate
+from db import daily_sales, migrate
 from db.bulk import BulkWriter, bulk_load, reset_sequences
 from db.demo import catalogue as c
 from db.demo.customers import CustomerFactory
@@ -124,6 +124,7 @@ def seed_database(
         finally:
             writer.finish()  # every batch is written before the transaction ends
         _settle_loyalty(connection)
+        daily_sales.rebuild(connection)
     with engine.begin() as connection:
         reset_sequences(connection)
     counts = dict(sorted(writer.counts.items()))

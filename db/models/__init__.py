@@ -14,5 +14,6 @@ from db.models.monitoring import *  # noqa: F403
 from db.models.orders import *  # noqa: F403
 from db.models.payments import *  # noqa: F403
 from db.models.quality import *  # noqa: F403
+from db.models.sales import *  # noqa: F403
 from db.models.staff import *  # noqa: F403
 from db.models.transport import *  # noqa: F403

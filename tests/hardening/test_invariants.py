@@ -62,3 +62,17 @@ def test_db_check_fails_on_a_broken_rule(database_url: str, seeded_engine: Engin
 
     assert failed.exit_code == 1
     assert "1 invariant(s) broken: stock_equals_movements" in failed.output
+
+
+def test_rebuild_daily_repairs_the_daily_tables(database_url: str, seeded_engine: Engine) -> None:
+    with seeded_engine.begin() as connection:
+        connection.execute(
+            sa.text("DELETE FROM daily_sales WHERE day = (SELECT MAX(day) FROM daily_sales)")
+        )
+        connection.execute(sa.text("UPDATE daily_orders SET orders = orders + 3"))
+    assert set(broken(seeded_engine)) == {"daily_sales_equal_orders", "daily_orders_equal_orders"}
+
+    rebuilt = runner.invoke(app, ["db", "rebuild-daily"])
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert broken(seeded_engine) == {}

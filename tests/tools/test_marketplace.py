@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from core.settings import get_settings
 from db.base import utc_now
+from db.invariants import check_invariants
 from db.models import Marketplace
 from tools.base import REGISTRY, Conflict, Forbidden, InvalidInput, NotFound, ProviderError
 from tools.marketplace_common import load_connection, sandbox_for
@@ -238,8 +239,12 @@ def test_live_connection_is_refused_when_used(call: Any, seeded_engine: Engine) 
 # -- order sync --------------------------------------------------------------------------
 
 
-def test_sync_orders_turns_pending_orders_into_paid_orders(call: Any, sql: Any) -> None:
+def test_sync_orders_turns_pending_orders_into_paid_orders(
+    call: Any, sql: Any, seeded_engine: Engine
+) -> None:
     quiet(call, AMAZON)
+    paid_on_amazon = "SELECT COALESCE(SUM(orders), 0) FROM daily_orders WHERE channel = 'amazon'"
+    paid_before = sql(f"{paid_on_amazon} AND status = 'paid'")
     pending = sql(
         "SELECT COUNT(*) FROM marketplace_orders WHERE connection_id = 1 "
         "AND sync_status = 'pending'"
@@ -286,6 +291,9 @@ def test_sync_orders_turns_pending_orders_into_paid_orders(call: Any, sql: Any) 
         == 0
     )
     assert sql("SELECT last_synced_at FROM marketplace_connections WHERE id = 1") is not None
+    # Counted in the daily tables as paid orders on Amazon, lines sold included.
+    assert sql(f"{paid_on_amazon} AND status = 'paid'") == paid_before + 3
+    assert [c.name for c in check_invariants(seeded_engine) if not c.ok] == []
 
 
 def test_sync_orders_twice_creates_nothing_twice(
