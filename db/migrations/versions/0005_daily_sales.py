@@ -1,5 +1,6 @@
 """daily tables: orders per day, channel and status, sales per SKU and orders per category;
-trigram search of customers; orders' channel by id; a SKU's lines by order id
+trigram search of customers; orders' channel by id; a SKU's lines by order id; the
+number of days stock movements span
 
 Revision ID: 0005
 Revises: 0004
@@ -77,6 +78,13 @@ def upgrade() -> None:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for name, expression in CUSTOMER_SEARCH:
             op.execute(f"CREATE INDEX {name} ON customers USING gin ({expression} gin_trgm_ops)")
+        if op.get_bind().dialect.server_version_info >= (14,):
+            # How many days a period of movements spans: without it PostgreSQL expects a group
+            # per movement when movement_analytics sums them per day, and sums them serially.
+            op.execute(
+                f"CREATE STATISTICS {MOVEMENT_DAYS} ON ({MOVEMENT_DAY}) FROM stock_movements"
+            )
+            op.execute("ANALYZE stock_movements")
 
 
 # The three texts list_customers matches a search against, each with a trigram index so
@@ -88,8 +96,13 @@ CUSTOMER_SEARCH = (
 )
 
 
+MOVEMENT_DAYS = "st_stock_movements_utc_day"
+MOVEMENT_DAY = "CAST(timezone('UTC', created_at) AS date)"  # as movement_analytics groups
+
+
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP STATISTICS IF EXISTS {MOVEMENT_DAYS}")
         for name, _ in reversed(CUSTOMER_SEARCH):
             op.execute(f"DROP INDEX {name}")
     op.drop_index("ix_order_lines_variant_id", table_name="order_lines")
