@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session, SQLModel, col, select
 
 from db.base import utc_now
+from db.daily_sales import utc_day
 from db.demo.catalogue import SYSTEM_SETTINGS
 from db.models import Order, SystemSetting
 from tools.base import InvalidInput, NotFound
@@ -135,9 +136,7 @@ def on_days(day: Any, since: datetime, until: datetime) -> Any:
 
 def day_of(session: Session, column: Any) -> Any:
     """The UTC calendar day of a timestamp column, on SQLite and PostgreSQL."""
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.func.date(sa.func.timezone(sa.text("'UTC'"), column))
-    return sa.func.date(column)
+    return utc_day(session.get_bind().dialect.name, column)
 
 
 def as_date(value: Any) -> date:
