@@ -127,6 +127,11 @@ def seed_database(
         daily_sales.rebuild(connection)
     with engine.begin() as connection:
         reset_sequences(connection)
+    if engine.dialect.name == "postgresql":
+        # Planner statistics for the rows just loaded: until autovacuum gets to them, the
+        # first queries on a big demo were planned as if the tables were empty.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
     counts = dict(sorted(writer.counts.items()))
     return SeedResult(
         seed=seed,
