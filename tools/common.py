@@ -153,21 +153,14 @@ def hours_between(session: Session, start: Any, end: Any) -> Any:
 
 def order_id_range(session: Session, *where: Any) -> tuple[int, int]:
     """The smallest and largest id of the orders matching `where` ((0, -1) if none), for
-    `column.between(...)` as in within_order_ids. Given as numbers rather than a subquery,
-    they let PostgreSQL see how many rows the range holds and plan for it."""
+    `OrderLine.order_id.between(...)` (or any order id column). Joining those orders implies
+    it already; said outright, it lets the database read only that id range of a big table
+    (orders get ids in the order they come, so a period's orders have neighbouring ids)
+    instead of all of it. Given as numbers rather than a subquery, they let PostgreSQL see
+    how many rows the range holds and plan for it."""
+    # "+ 0": PostgreSQL would otherwise read min(id) by walking the primary key from the
+    # first order until one matches, most of the table for a recent period.
     first, last = session.execute(
         sa.select(sa.func.min(col(Order.id) + 0), sa.func.max(col(Order.id) + 0)).where(*where)
     ).one()
     return (first, last) if first is not None else (0, -1)
-
-
-def within_order_ids(column: Any, *where: Any) -> Any:
-    """`column` (an order id, e.g. OrderLine.order_id) between the smallest and largest id of
-    the orders matching `where`. Joining those orders implies it already; said outright, it
-    lets the database read only that id range of a big table (orders get ids in the order they
-    come, so a period's orders have neighbouring ids) instead of all of it."""
-    # "+ 0": PostgreSQL would otherwise read min(id) by walking the primary key from the
-    # first order until one matches, most of the table for a recent period.
-    low = sa.select(sa.func.min(col(Order.id) + 0)).where(*where).scalar_subquery()
-    high = sa.select(sa.func.max(col(Order.id) + 0)).where(*where).scalar_subquery()
-    return sa.and_(column >= low, column <= high)
