@@ -8,7 +8,7 @@ from rich.table import Table
 
 from cli.console import console, counting_progress, fail
 from core.settings import get_settings
-from db import daily_sales, migrate
+from db import daily_movements, daily_sales, migrate
 from db.demo.seed import SCALES, DatabaseNotEmptyError, SeedResult, seed_database, wipe
 from db.engine import create_db_engine, describe_url
 from db.invariants import Check, check_invariants
@@ -53,13 +53,14 @@ def check() -> None:
 
 @db_app.command("rebuild-daily")
 def rebuild_daily() -> None:
-    """Recompute the daily order and sales tables that reports read, from the orders
-    themselves: when `db check` finds them off, e.g. after orders were edited by hand in SQL.
-    Writers of those tables wait until it is done (seconds at a million orders)."""
+    """Recompute the daily tables that reports read (orders, sales, stock movements) from the
+    rows they sum: when `db check` finds them off, e.g. after orders were edited by hand in
+    SQL. Writers of those tables wait until it is done (seconds at a million orders)."""
     url = get_settings().resolved_database_url
     with create_db_engine(url).begin() as connection:
         daily_sales.rebuild(connection)
-    console.print(f"Daily tables of {describe_url(url)} recomputed from the orders.")
+        daily_movements.rebuild(connection)
+    console.print(f"Daily tables of {describe_url(url)} recomputed from the orders and movements.")
 
 
 def invariants_table(checks: list[Check], title: str) -> Table:

@@ -131,6 +131,17 @@ def _adding(statement: Any, table: sa.Table) -> Any:
     )
 
 
+def adding_rows(dialect: str, table: sa.Table, rows: sa.Select) -> Any:
+    """INSERT the rows (figures per key) into `table`, in key order, adding them to the rows
+    already there."""
+    given = rows.subquery()
+    # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT (its parser's ambiguity).
+    source = sa.select(given).where(sa.true())
+    source = source.order_by(*(given.c[c.name] for c in table.primary_key))
+    columns = [c.name for c in rows.selected_columns]
+    return _adding(_insert(dialect, table).from_select(columns, source), table)
+
+
 class _Statements:
     """What apply_changes sends, built once per dialect: building them is most of the cost."""
 
@@ -146,16 +157,9 @@ class _Statements:
         self.add_orders = _adding(_insert(dialect, daily_orders), daily_orders)
         sold = sa.bindparam("sign", type_=sa.Integer)  # 1: became sales, -1: stopped being
         rows = recomputed(dialect, orders.c.id.in_(ids), sold)
-        self.add_sales = []
-        for table in (daily_sales, category_orders):
-            given = rows[table].subquery()
-            # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT (its parser's ambiguity).
-            source = sa.select(given).where(sa.true())
-            source = source.order_by(*(given.c[c.name] for c in table.primary_key))
-            columns = [c.name for c in rows[table].selected_columns]
-            self.add_sales.append(
-                _adding(_insert(dialect, table).from_select(columns, source), table)
-            )
+        self.add_sales = [
+            adding_rows(dialect, table, rows[table]) for table in (daily_sales, category_orders)
+        ]
 
 
 @functools.cache
@@ -206,7 +210,7 @@ def apply_changes(connection: Connection, previous: dict[int, OrderStatus | None
                 connection.execute(statement, {"ids": ids, "sign": sign})
 
 
-def _lock(connection: Connection, *tables: sa.Table) -> None:
+def lock_tables(connection: Connection, *tables: sa.Table) -> None:
     """Hold off other writers of these tables until the transaction ends (PostgreSQL; SQLite
     runs one writer at a time anyway): rows they would add meanwhile would collide with the
     recomputed ones."""
@@ -217,7 +221,7 @@ def _lock(connection: Connection, *tables: sa.Table) -> None:
 
 def rebuild(connection: Connection) -> None:
     """Recompute the daily tables from every order."""
-    _lock(connection, *TABLES)
+    lock_tables(connection, *TABLES)
     rows = recomputed(connection.dialect.name, sa.true())
     for table in TABLES:
         connection.execute(table.delete())
@@ -228,7 +232,7 @@ def rebuild(connection: Connection) -> None:
 def recount_category_orders(connection: Connection, category_ids: Iterable[int]) -> None:
     """Recount these categories' orders from the sold orders, all days (a product moved)."""
     ids = sorted(set(category_ids))
-    _lock(connection, category_orders)
+    lock_tables(connection, category_orders)
     rows = recomputed(connection.dialect.name, products.c.category_id.in_(ids))[category_orders]
     connection.execute(category_orders.delete().where(category_orders.c.category_id.in_(ids)))
     connection.execute(

@@ -1,7 +1,7 @@
 """The rules a consistent database keeps, checked against its rows: stock never oversold and
 equal to its movements, reservations equal to reserved stock, refunds within captures and
-equal to their payments, order totals and loyalty balances that add up, daily sales equal
-to the orders they sum.
+equal to their payments, order totals and loyalty balances that add up, daily tables equal
+to the orders and movements they sum.
 
 The schema enforces what a row can say about itself (no negative stock, reserved within on
 hand, refunded within captured); these checks also compare rows with the rows that justify
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from db import daily_sales
+from db import daily_movements, daily_sales
 
 SAMPLE = 5  # offending ids shown per broken rule
 
@@ -29,10 +29,19 @@ class Invariant:
 
 
 def _differs_from_orders(table: sa.Table) -> Callable[[sa.Dialect], str]:
-    """The days on which a daily table and the orders it sums disagree."""
+    """The days on which a daily order table and the orders it sums disagree."""
+    return _differs_from_rows(
+        table, lambda dialect: daily_sales.recomputed(dialect, sa.true())[table]
+    )
+
+
+def _differs_from_rows(
+    table: sa.Table, recompute: Callable[[str], sa.Select]
+) -> Callable[[sa.Dialect], str]:
+    """The days on which a daily table and the rows it sums (`recompute(dialect)`) disagree."""
 
     def offenders(dialect: sa.Dialect) -> str:
-        recomputed = daily_sales.recomputed(dialect.name, sa.true())[table].order_by(None)
+        recomputed = recompute(dialect.name).order_by(None)
         figures = [c for c in table.columns if not c.primary_key]
         kept = sa.select(*table.columns).where(sa.or_(*(c != 0 for c in figures)))
         a, b = (sa.select(q.subquery()) for q in (kept, recomputed))
@@ -162,6 +171,12 @@ INVARIANTS = (
         "daily_category_orders",
         "orders per category and day == that day's sold orders holding the category",
         _differs_from_orders(daily_sales.category_orders),
+    ),
+    Invariant(
+        "daily_movements_equal_movements",
+        "daily_stock_movements",
+        "movements and units in and out per day, warehouse and kind == that day's movements",
+        _differs_from_rows(daily_movements.daily_movements, daily_movements.recomputed),
     ),
 )
 

@@ -1,5 +1,6 @@
 """A lock per database and name that holds across processes: one event relay, one automation
 runner, one help-article indexer at a time, however many server workers and CLI commands run.
+`one_at_a_time` is the waiting kind, for names without number (one per conversation).
 
 PostgreSQL: a session advisory lock, held on a connection kept open for as long as the
 lock is held; it goes away by itself if the process dies. SQLite: an exclusive `flock` on a
@@ -132,3 +133,22 @@ class DatabaseLock:
 
     def __exit__(self, *_: object) -> None:
         self.release()
+
+
+# SQLite is served by one process (`comptoir serve` refuses several workers on it), so a lock in
+# the process is enough there; names share a few locks rather than each keeping one (or a
+# file) forever. Plain locks, not RLocks: a streamed response may release from another thread.
+_stripes = [threading.Lock() for _ in range(64)]
+
+
+@contextmanager
+def one_at_a_time(engine: Engine, name: str) -> Iterator[None]:
+    """Hold the lock on `name` for the block, waiting for it: across every worker on
+    PostgreSQL (polling an advisory lock, so that waiters hold no connection), within the
+    process on SQLite."""
+    if not is_sqlite(engine.url.drivername):
+        with DatabaseLock(engine, name).acquired(poll_s=0.05):
+            yield
+        return
+    with _stripes[zlib.crc32(name.encode()) % len(_stripes)]:
+        yield

@@ -12,6 +12,7 @@ approval) survives a restart and can be continued from another process or worker
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
@@ -22,6 +23,7 @@ from sqlmodel import Session, col, select
 from core.settings import get_settings
 from db.base import as_utc, utc_now
 from db.engine import serialized_writer
+from db.locks import one_at_a_time
 from db.models import AuditChannel, ChatThread
 from graph.approvals import Decision
 from graph.build import build_graph
@@ -86,28 +88,36 @@ class Assistant:
         if len(message) > 4000:
             raise InvalidInput("message is longer than 4000 characters", field="message")
         thread_id = self._open_thread(actor, thread_id, title=message)
-        if self._pending(thread_id) is not None:
-            raise ApprovalPending(
-                "this conversation waits for a decision on a pending action: approve, reject "
-                "or edit it first",
-                field="thread_id",
+        with self._turn(thread_id):
+            if self._pending(thread_id) is not None:
+                raise ApprovalPending(
+                    "this conversation waits for a decision on a pending action: approve, "
+                    "reject or edit it first",
+                    field="thread_id",
+                )
+            yield from self._run(
+                actor, thread_id, {"messages": [HumanMessage(message)], "direct": agent}
             )
-        yield from self._run(
-            actor, thread_id, {"messages": [HumanMessage(message)], "direct": agent}
-        )
 
     def stream_decide(
         self, actor: Actor, thread_id: str, decision: dict[str, Any]
     ) -> Iterator[Event]:
         self._owned_thread(actor, thread_id)
-        pending = self._pending(thread_id)
-        if pending is None:
-            raise NothingToApprove("nothing in this conversation waits for a decision")
         answer = Decision.parse(decision)
-        if answer["decision"] == "edit":
-            validate_args(REGISTRY[pending.tool], answer["args"])
-        self._touch(thread_id)
-        yield from self._run(actor, thread_id, Command(resume=answer))
+        with self._turn(thread_id):
+            pending = self._pending(thread_id)
+            if pending is None:
+                raise NothingToApprove("nothing in this conversation waits for a decision")
+            if answer["decision"] == "edit":
+                validate_args(REGISTRY[pending.tool], answer["args"])
+            self._touch(thread_id)
+            yield from self._run(actor, thread_id, Command(resume=answer))
+
+    def _turn(self, thread_id: str) -> AbstractContextManager[None]:
+        """One turn of a conversation at a time, whichever worker takes it: a second request
+        waits, then sees what the first left (two approvals of one action: one runs it, the
+        other hears there is nothing left to approve)."""
+        return one_at_a_time(self.engine, f"chat.{thread_id}")
 
     def _run(self, actor: Actor, thread_id: str, graph_input: Any) -> Iterator[Event]:
         started = time.perf_counter()

@@ -256,17 +256,20 @@ def test_seeded_history_never_passes_the_demo_day(seeded_engine: Engine) -> None
     )
 
 
-def test_seed_leaves_planner_statistics_on_postgres(second_url: str, backend: str) -> None:
+def test_seed_leaves_planner_statistics_and_visibility_maps_on_postgres(
+    second_url: str, backend: str
+) -> None:
     if backend != "postgres":
         pytest.skip("planner statistics are PostgreSQL's")
     engine = _seed_fresh(second_url, seed=42, scale="small", as_of=DEMO_DAY)
     with engine.connect() as connection:
-        unanalyzed = connection.execute(
+        unvacuumed = connection.execute(
             sa.text(
                 "SELECT relname FROM pg_stat_user_tables WHERE n_live_tup > 0"
-                " AND last_analyze IS NULL AND last_autoanalyze IS NULL"
+                " AND ((last_analyze IS NULL AND last_autoanalyze IS NULL)"
+                " OR (last_vacuum IS NULL AND last_autovacuum IS NULL))"
             )
         ).scalars()
-        missing = sorted(unanalyzed)
+        missing = sorted(unvacuumed)
     engine.dispose()
     assert missing == []

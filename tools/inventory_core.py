@@ -2,8 +2,9 @@
 
 Invariants kept here, on every backend: `stock_levels.reserved` equals the sum of the
 level's active reservations, `0 <= reserved <= on_hand`, and every change of on-hand stock
-is a `stock_movements` row. A change that takes a level's available stock below its reorder
-point (or below the critical share of it) emits a `low_stock` event.
+is a `stock_movements` row, counted in its day's `daily_stock_movements`. A change that
+takes a level's available stock below its reorder point (or below the critical share of it)
+emits a `low_stock` event.
 """
 
 import uuid
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from db.base import as_utc, utc_now
+from db.daily_movements import record_movement
 from db.models import (
     DomainEvent,
     MovementKind,
@@ -299,6 +301,7 @@ def move(
     )
     ctx.session.add(movement)
     ctx.session.flush()
+    record_movement(ctx.session, movement)
     return movement
 
 

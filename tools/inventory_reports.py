@@ -7,9 +7,28 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
-from db.models import Category, Product, ProductVariant, StockLevel, StockMovement, Warehouse
+from db.models import (
+    Category,
+    DailyStockMovements,
+    Product,
+    ProductVariant,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 from tools.base import ToolContext, tool
-from tools.common import Cursor, Limit, Page, euros, paginate, period
+from tools.common import (
+    Cursor,
+    Limit,
+    Page,
+    as_date,
+    day_of,
+    euros,
+    get_or_404,
+    on_days,
+    paginate,
+    period,
+)
 from tools.inventory_core import critical_ratio, get_warehouse, severity, variant_by_sku
 
 WarehouseFilter = Annotated[int | None, Field(ge=1, description="Only this warehouse.")]
@@ -136,6 +155,7 @@ def inventory_value(
         get_warehouse(ctx.session, warehouse_id)
         conditions.append(StockLevel.warehouse_id == warehouse_id)
     if category_id is not None:
+        get_or_404(ctx.session, Category, category_id, "category")
         conditions.append(Product.category_id == category_id)
     groups = []
     table: Any
@@ -243,52 +263,72 @@ def movement_analytics(
     if warehouse_id is not None:
         get_warehouse(ctx.session, warehouse_id)
         conditions.append(StockMovement.warehouse_id == warehouse_id)
-    if sku is not None:
-        conditions.append(StockMovement.variant_id == variant_by_sku(ctx.session, sku).id)
     quantity = col(StockMovement.quantity)
     units_in = sa.func.coalesce(sa.func.sum(sa.case((quantity > 0, quantity), else_=0)), 0)
     units_out = sa.func.coalesce(sa.func.sum(sa.case((quantity < 0, -quantity), else_=0)), 0)
-    day: Any
-    if ctx.session.get_bind().dialect.name == "postgresql":
-        day = sa.cast(sa.func.timezone("UTC", col(StockMovement.created_at)), sa.Date)
+    if sku is None:  # the daily table: a few rows per day instead of every movement
+        daily = DailyStockMovements
+        on_day = [on_days(col(daily.day), since, until)]
+        if warehouse_id is not None:
+            on_day.append(daily.warehouse_id == warehouse_id)
+        per_day_and_kind: Any = (
+            sa.select(
+                col(daily.day),
+                col(daily.kind),
+                sa.func.sum(daily.movements),
+                sa.func.sum(daily.units_in),
+                sa.func.sum(daily.units_out),
+            )
+            .where(*on_day)
+            .group_by(col(daily.day), col(daily.kind))
+        )
     else:
-        day = sa.func.date(col(StockMovement.created_at))
+        conditions.append(StockMovement.variant_id == variant_by_sku(ctx.session, sku).id)
+        day = day_of(ctx.session, col(StockMovement.created_at))
+        per_day_and_kind = (
+            sa.select(day, col(StockMovement.kind), sa.func.count(), units_in, units_out)
+            .where(*conditions)
+            .group_by(day, col(StockMovement.kind))
+        )
     days: dict[date, DayTotal] = {}
     kinds: dict[str, list[int]] = {}  # kind -> [movements, units], summed from the days
-    for on, kind, count, units, added, removed in ctx.session.execute(
-        sa.select(
-            day,
-            col(StockMovement.kind),
-            sa.func.count(),
-            sa.func.sum(quantity),
-            units_in,
-            units_out,
-        )
-        .where(*conditions)
-        .group_by(day, StockMovement.kind)
-    ).all():
-        on = date.fromisoformat(on) if isinstance(on, str) else on
+    for on, kind, count, added, removed in ctx.session.execute(per_day_and_kind).all():
+        on = as_date(on)
+        units = int(added) - int(removed)
         total = days.setdefault(on, DayTotal(day=on, units_in=0, units_out=0, by_kind={}))
-        total.by_kind[str(kind)] = int(units)
+        total.by_kind[str(kind)] = units
         total.units_in += int(added)
         total.units_out += int(removed)
         figures = kinds.setdefault(str(kind), [0, 0])
         figures[0] += int(count)
-        figures[1] += int(units)
+        figures[1] += units
+    # The SKUs are ranked on their ids alone, then the top few named.
+    moved = sa.func.sum(sa.func.abs(quantity))
+    top_moved = (
+        sa.select(
+            col(StockMovement.variant_id).label("variant_id"),
+            sa.func.count().label("movements"),
+            units_in.label("units_in"),
+            units_out.label("units_out"),
+            moved.label("moved"),
+        )
+        .where(*conditions)
+        .group_by(col(StockMovement.variant_id))
+        .order_by(moved.desc(), col(StockMovement.variant_id))
+        .limit(top)
+        .subquery()
+    )
     top_rows = ctx.session.execute(
         sa.select(
             col(ProductVariant.id),
             col(ProductVariant.sku),
             col(ProductVariant.name),
-            sa.func.count(),
-            units_in,
-            units_out,
+            top_moved.c.movements,
+            top_moved.c.units_in,
+            top_moved.c.units_out,
         )
-        .join(ProductVariant, col(ProductVariant.id) == StockMovement.variant_id)
-        .where(*conditions)
-        .group_by(col(ProductVariant.id), ProductVariant.sku, ProductVariant.name)
-        .order_by(sa.func.sum(sa.func.abs(quantity)).desc(), col(ProductVariant.id))
-        .limit(top)
+        .join(top_moved, top_moved.c.variant_id == col(ProductVariant.id))
+        .order_by(top_moved.c.moved.desc(), col(ProductVariant.id))
     ).all()
     return MovementAnalytics(
         start=since.date(),

@@ -16,6 +16,7 @@ from sqlmodel import col, func, select
 from db.base import utc_now
 from db.models import (
     SOLD_STATUSES,
+    Category,
     DailyCategoryOrders,
     DailyOrders,
     DailySales,
@@ -84,7 +85,10 @@ def product_analytics(
     and unpaid excluded): best sellers by units and by revenue, margin from the SKUs' cost,
     and the returns rate per product (units of those orders returned / units sold)."""
     since, until = period(start, end)
-    in_category: list[Any] = [Product.category_id == category_id] if category_id else []
+    in_category: list[Any] = []
+    if category_id is not None:
+        get_or_404(ctx.session, Category, category_id, "category")
+        in_category.append(Product.category_id == category_id)
     days = [on_days(col(DailySales.day), since, until)]
     sales = ctx.session.execute(
         sa.select(

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from db import daily_sales, migrate
+from db import daily_movements, daily_sales, migrate
 from db.bulk import BulkWriter, bulk_load, reset_sequences
 from db.demo import catalogue as c
 from db.demo.customers import CustomerFactory
@@ -125,13 +125,15 @@ def seed_database(
             writer.finish()  # every batch is written before the transaction ends
         _settle_loyalty(connection)
         daily_sales.rebuild(connection)
+        daily_movements.rebuild(connection)
     with engine.begin() as connection:
         reset_sequences(connection)
     if engine.dialect.name == "postgresql":
-        # Planner statistics for the rows just loaded: until autovacuum gets to them, the
-        # first queries on a big demo were planned as if the tables were empty.
+        # Until autovacuum gets to the rows just loaded, the first queries on a big demo were
+        # planned as if the tables were empty (no statistics), and index-only scans read every
+        # row's table page too (no visibility map): movement_analytics 106 ms, 48 after.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE")
+            connection.exec_driver_sql("VACUUM ANALYZE")
     counts = dict(sorted(writer.counts.items()))
     return SeedResult(
         seed=seed,

@@ -1,6 +1,6 @@
 """Warehouses, stock levels per SKU and warehouse, reservations and movements."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -106,3 +106,17 @@ class StockMovement(SQLModel, table=True):
     reference: str | None = Field(default=None, max_length=64, index=True)
     created_by: str = Field(max_length=120)
     created_at: datetime = created_at_field()
+
+
+class DailyStockMovements(SQLModel, table=True):
+    """One day's (UTC) stock movements of one kind in one warehouse, kept as they happen
+    (db/daily_movements.py) so that movement reports over months read a few hundred rows."""
+
+    __tablename__ = "daily_stock_movements"
+
+    day: date = Field(primary_key=True)
+    warehouse_id: int = Field(primary_key=True, foreign_key="warehouses.id")
+    kind: MovementKind = enum_field(MovementKind, primary_key=True)
+    movements: int = 0
+    units_in: int = Field(default=0, description="Units added by the movements.")
+    units_out: int = Field(default=0, description="Units removed, as a positive number.")

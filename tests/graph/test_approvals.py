@@ -1,10 +1,13 @@
 """Consequential writes through chat: paused for approval, resumed (even from another
 process), rejected or edited; roles apply as on REST."""
 
+import contextlib
 import json
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -86,6 +89,39 @@ print(json.dumps(result.model_dump(mode="json")))
         Assistant(assistant.engine).decide(
             actor("support"), paused.thread_id, {"decision": "approve"}
         )
+
+
+def test_two_approvals_at_once_run_the_action_once(
+    assistant: Assistant, sql: Sql, paid_order: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paused = assistant.ask(actor("support"), f"cancel order {paid_order}, duplicate order")
+    # Each decision, once it has read the pending action, waits (up to a second) for the
+    # other to have read it too: without one turn at a time, both would resume the action.
+    both_read = threading.Barrier(2, timeout=1)
+    read_pending = Assistant._pending
+
+    def pending_then_wait(self: Assistant, thread_id: str) -> Any:
+        pending = read_pending(self, thread_id)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_read.wait()
+        return pending
+
+    monkeypatch.setattr(Assistant, "_pending", pending_then_wait)
+
+    def approve() -> Any:
+        try:
+            return assistant.decide(actor("support"), paused.thread_id, {"decision": "approve"})
+        except NothingToApprove as error:
+            return error
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(lambda _: approve(), range(2)))
+
+    refused = [o for o in outcomes if isinstance(o, NothingToApprove)]
+    done = [o for o in outcomes if not isinstance(o, NothingToApprove)]
+    assert len(refused) == len(done) == 1
+    assert [(c.tool, c.status) for c in done[0].tool_calls] == [("cancel_order", "ok")]
+    assert cancellations(sql, paid_order) == 1
 
 
 def test_reject_leaves_the_database_unchanged(

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 import tools.inventory as inventory
 from db.base import utc_now
+from db.invariants import check_invariants
 from tests.tools.conftest import actor
 from tools.base import Conflict, Forbidden, InvalidInput, NotFound, ToolContext
 
@@ -512,6 +513,10 @@ def test_inventory_value_is_on_hand_times_cost(call: Any, sql: Any) -> None:
             " JOIN product_variants v ON v.id = s.variant_id WHERE s.warehouse_id = 1"
         )
     )
+    audio = call("viewer", "inventory_value", category_id=4)
+    assert [g.name for g in audio.by_category] == [sql("SELECT name FROM categories WHERE id = 4")]
+    with pytest.raises(NotFound, match="category"):
+        call("viewer", "inventory_value", category_id=999)
 
 
 def test_movement_analytics_counts_units_by_kind_and_day(call: Any, sql: Any) -> None:
@@ -536,6 +541,54 @@ def test_movement_analytics_counts_units_by_kind_and_day(call: Any, sql: Any) ->
     with pytest.raises(InvalidInput) as error:
         call("viewer", "movement_analytics", top=0)
     assert error.value.field == "top"
+
+
+def test_movement_analytics_counts_a_transfer_once_it_commits(
+    call: Any, sql: Any, seeded_engine: Engine
+) -> None:
+    variant = sql(
+        "SELECT variant_id FROM stock_levels WHERE warehouse_id = 1 AND on_hand - reserved >= 5"
+        " ORDER BY id LIMIT 1"
+    )
+    sku = sql("SELECT sku FROM product_variants WHERE id = :v", v=variant)
+    today = utc_now().date().isoformat()
+
+    def analytics(**filters: Any) -> Any:
+        return call("viewer", "movement_analytics", start=today, end=today, **filters)
+
+    origin, destination, everywhere = (
+        analytics(warehouse_id=1),
+        analytics(warehouse_id=6),
+        analytics(),
+    )
+    refused = {"sku": sku, "from_warehouse_id": 1, "to_warehouse_id": 6, "quantity": 100_000}
+    with pytest.raises(Conflict):
+        call("manager", "transfer_stock", **refused)
+    assert analytics() == everywhere  # a refused transfer counts nowhere
+
+    call("manager", "transfer_stock", **{**refused, "quantity": 5})
+
+    after = analytics(warehouse_id=1)
+    assert (after.movements, after.units_out) == (origin.movements + 1, origin.units_out + 5)
+    assert {k.kind: k.units for k in after.by_kind}["transfer_out"] == -5 + sum(
+        k.units for k in origin.by_kind if k.kind == "transfer_out"
+    )
+    assert analytics(warehouse_id=6).units_in == destination.units_in + 5
+    both = analytics()
+    assert (both.movements, both.units_in, both.units_out) == (
+        everywhere.movements + 2,
+        everywhere.units_in + 5,
+        everywhere.units_out + 5,
+    )
+    # One SKU's figures come from its movements themselves, and agree.
+    one = analytics(sku=sku)
+    assert one.top_skus[0].sku == sku and one.top_skus[0].units_in == one.units_in >= 5
+    assert one.movements == sql(
+        "SELECT COUNT(*) FROM stock_movements WHERE variant_id = :v AND created_at >= :d",
+        v=variant,
+        d=today,
+    )
+    assert [c.name for c in check_invariants(seeded_engine) if not c.ok] == []
 
 
 # -- contract functions ------------------------------------------------------------------

@@ -387,6 +387,8 @@ def test_product_analytics_from_orders_and_returns(api: Any, sql: Any) -> None:
         "viewer", "GET", "/products/analytics", params={"start": "2026-10-31", "end": "2026-10-01"}
     )
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "start"
+    unknown = api("viewer", "GET", "/products/analytics", params={"category_id": 999})
+    assert unknown.status_code == 404 and "category" in unknown.json()["error"]["message"]
 
 
 def test_product_inventory_analytics_per_warehouse(call: Any, sql: Any) -> None:

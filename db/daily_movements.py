@@ -1,0 +1,83 @@
+"""Keeping daily_stock_movements equal to the stock movements it sums.
+
+Every movement is written by `tools.inventory_core.move_stock`, which records it here; its
+day's row is updated when the session commits, in key order and after the order tables of
+db.daily_sales (whose commit hook, imported below, is registered first): the rows of a day are
+shared by all of that day's movements, and taking their locks last and in one order means two
+transactions never each hold a lock the other waits for. Movements are re-read from the
+database at commit, so a savepoint rolled back takes its movements with it.
+
+`rebuild` recomputes the table (migration, seeding, `comptoir db rebuild-daily`); `comptoir db
+check` compares it with `recomputed`.
+"""
+
+import functools
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, SessionTransaction
+
+from db.daily_sales import adding_rows, lock_tables, utc_day
+from db.models import DailyStockMovements, StockMovement
+
+# Key in Session.info: ids of the movements written in the transaction.
+PENDING = "daily_movements_pending"
+
+daily_movements = DailyStockMovements.__table__  # type: ignore[attr-defined]
+movements = StockMovement.__table__  # type: ignore[attr-defined]
+
+
+def recomputed(dialect: str, where: Any = None) -> sa.Select:
+    """The table's rows for the movements matching `where` (None: all), in key order."""
+    quantity = movements.c.quantity
+    keys = (
+        utc_day(dialect, movements.c.created_at).label("day"),
+        movements.c.warehouse_id,
+        movements.c.kind,
+    )
+    return (
+        sa.select(
+            *keys,
+            sa.func.count().label("movements"),
+            sa.func.sum(sa.case((quantity > 0, quantity), else_=0)).label("units_in"),
+            sa.func.sum(sa.case((quantity < 0, -quantity), else_=0)).label("units_out"),
+        )
+        .where(sa.true() if where is None else where)
+        .group_by(*keys)
+        .order_by(*keys)
+    )
+
+
+@functools.cache
+def _adding_movements(dialect: str) -> Any:
+    ids: Any = sa.bindparam("ids", expanding=True)
+    return adding_rows(dialect, daily_movements, recomputed(dialect, movements.c.id.in_(ids)))
+
+
+def rebuild(connection: Connection) -> None:
+    """Recompute the table from every stock movement."""
+    lock_tables(connection, daily_movements)
+    rows = recomputed(connection.dialect.name)
+    connection.execute(daily_movements.delete())
+    columns = list(rows.selected_columns.keys())
+    connection.execute(daily_movements.insert().from_select(columns, rows))
+
+
+def record_movement(session: Session, movement: StockMovement) -> None:
+    """The movement was just written (and flushed); counted when the session commits."""
+    session.info.setdefault(PENDING, set()).add(movement.id)
+
+
+@event.listens_for(Session, "before_commit")
+def _apply_pending(session: Session) -> None:
+    if ids := session.info.pop(PENDING, None):
+        connection = session.connection()
+        connection.execute(_adding_movements(connection.dialect.name), {"ids": sorted(ids)})
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # rolled back, or committed (already applied)
+        session.info.pop(PENDING, None)
