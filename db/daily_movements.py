@@ -2,10 +2,10 @@
 
 Every movement is written by `tools.inventory_core.move_stock`, which records it here; its
 day's row is updated when the session commits, in key order and after the order tables of
-db.daily_sales (whose commit hook, imported below, is registered first): the rows of a day are
-shared by all of that day's movements, and taking their locks last and in one order means two
-transactions never each hold a lock the other waits for. Movements are re-read from the
-database at commit, so a savepoint rolled back takes its movements with it.
+db.daily_sales (whose commit hook is registered first, as this module imports it): the rows
+of a day are shared by all of that day's movements, and taking their locks last and in one
+order means two transactions never each hold a lock the other waits for. Movements are
+re-read from the database at commit, so a savepoint rolled back takes its movements along.
 
 `rebuild` recomputes the table (migration, seeding, `comptoir db rebuild-daily`); `comptoir db
 check` compares it with `recomputed`.
@@ -15,11 +15,10 @@ import functools
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
-from db.daily_sales import adding_rows, lock_tables, utc_day
+from db.daily_sales import adding_rows, apply_at_commit, lock_tables, utc_day
 from db.models import DailyStockMovements, StockMovement
 
 # Key in Session.info: ids of the movements written in the transaction.
@@ -70,14 +69,9 @@ def record_movement(session: Session, movement: StockMovement) -> None:
     session.info.setdefault(PENDING, set()).add(movement.id)
 
 
-@event.listens_for(Session, "before_commit")
-def _apply_pending(session: Session) -> None:
-    if ids := session.info.pop(PENDING, None):
-        connection = session.connection()
-        connection.execute(_adding_movements(connection.dialect.name), {"ids": sorted(ids)})
+def _apply_movements(session: Session, ids: set[int]) -> None:
+    connection = session.connection()
+    connection.execute(_adding_movements(connection.dialect.name), {"ids": sorted(ids)})
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # rolled back, or committed (already applied)
-        session.info.pop(PENDING, None)
+apply_at_commit(PENDING, _apply_movements)  # after db.daily_sales's, registered on its import

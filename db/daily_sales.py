@@ -16,7 +16,7 @@ compares them with `recomputed`.
 """
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
@@ -248,15 +248,26 @@ def record_order(session: Session, order: Order, previous: OrderStatus | None) -
     changes.setdefault(order.id, previous)  # its status when the transaction began
 
 
-@event.listens_for(Session, "before_commit")
-def _apply_pending(session: Session) -> None:
-    changes = session.info.pop(PENDING, None)
-    if changes:
-        session.flush()  # the new statuses, and the lines of an order created here
-        apply_changes(session.connection(), changes)
+def apply_at_commit(key: str, apply: Callable[[Session, Any], None]) -> None:
+    """Have `apply(session, pending)` run when a session commits a transaction that left
+    something under `session.info[key]`, after everything else it wrote; forget it when the
+    transaction ends otherwise (a rollback). Hooks run in the order they were registered in,
+    so the daily tables' row locks are taken in that order by every transaction."""
+
+    @event.listens_for(Session, "before_commit")
+    def _apply_pending(session: Session) -> None:
+        if pending := session.info.pop(key, None):
+            apply(session, pending)
+
+    @event.listens_for(Session, "after_transaction_end")
+    def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # rolled back, or committed (already applied)
+            session.info.pop(key, None)
 
 
-@event.listens_for(Session, "after_transaction_end")
-def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # rolled back, or committed (already applied)
-        session.info.pop(PENDING, None)
+def _apply_orders(session: Session, changes: dict[int, OrderStatus | None]) -> None:
+    session.flush()  # the new statuses, and the lines of an order created here
+    apply_changes(session.connection(), changes)
+
+
+apply_at_commit(PENDING, _apply_orders)
