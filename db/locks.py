@@ -1,6 +1,6 @@
 """A lock per database and name that holds across processes: one event relay, one automation
 runner, one help-article indexer at a time, however many server workers and CLI commands run.
-`one_at_a_time` is the waiting kind, for names without number (one per conversation).
+`one_at_a_time` waits for its lock, and suits names that come and go (one per conversation).
 
 PostgreSQL: a session advisory lock, held on a connection kept open for as long as the
 lock is held; it goes away by itself if the process dies. SQLite: an exclusive `flock` on a
