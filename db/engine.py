@@ -53,8 +53,12 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         if "poolclass" not in kwargs and database not in (None, "", ":memory:"):
             # Enough pooled connections for the server's thread pool (40 threads): with
             # SQLAlchemy's default of 5, the rest were opened and closed on every request,
-            # each running the pragmas below again.
-            kwargs = {"pool_size": 40, "max_overflow": 20, **kwargs}
+            # each running the pragmas below again. Last in, first out: each connection has
+            # its own page cache, which SQLite empties at its next transaction once another
+            # connection has written; handing out the connection used last (the previous
+            # writer's, as writers take turns) keeps its pages, where the default rotation
+            # through the pool started most writes from an empty cache (8% of a write's time).
+            kwargs = {"pool_size": 40, "max_overflow": 20, "pool_use_lifo": True, **kwargs}
         engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         sa.event.listen(engine, "connect", _enable_sqlite_rules)
         sa.event.listen(engine, "begin", _begin_sqlite)

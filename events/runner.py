@@ -63,7 +63,10 @@ class AutomationRunner:
         self,
         engine: Engine,
         automations: tuple[Automation, ...] = AUTOMATIONS,
-        batch_size: int = 200,
+        # Events each automation reads per pass. A pass costs three reads and a cursor move
+        # (a write transaction) whatever it reads: at 700 writes a second, batches of 200
+        # made the automations a twentieth of the server's CPU; 1,000 cut that to under half.
+        batch_size: int = 1000,
     ) -> None:
         load_tools()
         self.engine = engine
@@ -99,6 +102,11 @@ class AutomationRunner:
             if summary.cursor == start:
                 return summary
             self._move_cursor(automation.name, summary.cursor)
+            if summary.cursor - start < self.batch_size:
+                # Read up to the newest event (or a gap still settling): what has committed
+                # since waits for the next tick, rather than chasing a stream of writes with a
+                # cursor move every few events (one per ten requests under load).
+                return summary
 
     def handle(self, automation: Automation, event: DomainEvent, enabled: bool) -> str | None:
         """Handle one event: its outcome, "duplicate" if it was handled before, None if it

@@ -148,6 +148,7 @@ def update_warehouse(
     for key, value in changes.items():
         setattr(warehouse, key, value)
     ctx.session.add(warehouse)
+    updated = _out(warehouse)
     ctx.record(
         action="update_warehouse",
         entity_type="warehouse",
@@ -155,9 +156,9 @@ def update_warehouse(
         event="warehouse_updated",
         domain="warehouse",
         before=before,
-        after=_out(warehouse).model_dump(),
+        after=updated.model_dump(),
     )
-    return _out(warehouse)
+    return updated
 
 
 @tool(
