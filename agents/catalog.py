@@ -175,7 +175,7 @@ AGENT_SPECS: dict[str, AgentSpec] = {
 # order or product a request is about.
 LOOKUP_TOOLS = (
     "list_customers", "search_products", "get_product", "list_warehouses", "list_orders",
-    "get_order",
+    "get_order", "list_shipments", "list_connections",
 )  # fmt: skip
 
 

@@ -6,8 +6,26 @@ import re
 
 # Words naming an action, and the tool-name prefixes that do it.
 ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("raise the", "bump the"), ("update_", "set_")),  # a number, not an alert to raise
     (("set up a", "set up an", "open a", "open an"),
-     ("create_", "raise_", "schedule_", "add_", "file_")),
+     ("create_", "raise_", "schedule_", "add_", "file_", "request_")),
+    (("an account", "a support account", "an admin account", "a manager account",
+      "a viewer account"), ("create_staff_user",)),
+    (("best carrier", "cheapest carrier", "fastest carrier", "which carrier should",
+      "carrier should we use"),
+     ("select_carrier",)),
+    (("where her parcel", "where his parcel", "where their parcel", "where the parcel",
+      "where the package", "where my parcel"), ("track_",)),
+    (("helpful", "useful", "did not help", "didn't help"), ("mark_article_helpful",)),
+    (("are left", "left in", "units left", "have left"), ("get_stock",)),
+    (("set to", "currently set", "current value"), ("get_config",)),
+    (("address of", "details of", "details on"), ("get_",)),
+    (("should be", "should cost"), ("update_variant_price", "update_")),
+    (("as degraded", "as down", "as healthy", "heartbeat"), ("record_heartbeat",)),
+    (("at risk", "exposed", "exposure", "how risky"), ("assess_risk",)),
+    (("saved cards", "payment methods"), ("list_payment_methods",)),
+    (("payment providers", "payment provider", "gateways"), ("list_gateways",)),
+    (("from the supplier", "from our supplier", "supplier delivery"), ("record_movement",)),
     (("block list", "blocklist", "blocked list", "on our blacklist", "blacklisted"),
      ("list_blocked",)),
     (("plugged into", "connected to"), ("list_connections",)),
@@ -39,12 +57,14 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("charge", "take the payment", "take payment", "pay with", "test card", "run the card"),
      ("process_",)),
     (("is now", "it's now", "now costs", "changed to", "her new", "his new", "their new",
-      "new phone is", "new email is", "new address is", "moved", "new email for",
+      "new phone is", "new email is", "new address is", "moved", "now has", "now have",
+      "new email for",
       "new phone for", "new number for", "new address for", "new name", "new description",
       "swap", "replace", "goes up to", "go up to", "goes down to", "go down to",
       "should be called", "be renamed", "now called"), ("update_",)),
     (("search", "look for", "policy", "policies", "how do", "how to", "how can", "what is our",
-      "what's our", "can we", "are we allowed", "procedure"), ("search_",)),
+      "what's our", "can we", "are we allowed", "procedure", "what do i do", "what should i do",
+      "what do we do", "what should we do"), ("search_",)),
     (("anomaly", "anomalies", "unusual", "spike", "abnormal", "strange", "weird", "odd"),
      ("detect_",)),
     (("unblock", "lift the block", "remove the block", "whitelist"), ("unblock_",)),
@@ -65,9 +85,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("push",), ("push_",)),
     (("reply", "send", "write to", "answer the"), ("send_",)),
     (("delete", "remove", "drop", "get rid of", "take down", "trash"), ("delete_",)),
-    (("rename", "change", "update", "edit", "modify", "set", "extend", "shorten", "lower",
-      "increase", "decrease", "bump"), ("update_", "set_")),
-    (("schedule", "plan", "book"), ("schedule_",)),
+    (("rename", "retitle", "change", "update", "edit", "modify", "set", "extend", "shorten",
+      "lower", "increase", "decrease", "bump"), ("update_", "set_")),
+    (("schedule", "plan", "book", "quality check"), ("schedule_",)),
     (("start", "begin", "kick off"), ("start_",)),
     (("complete", "finish", "close", "passed", "failed"), ("complete_", "resolve_")),
     (("on hold", "hold order", "hold the order", "hold it"), ("hold_",)),
@@ -85,14 +105,15 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("resolve", "fix", "clear"), ("resolve_",)),
     (("acknowledge", "ack", "as acknowledged"), ("acknowledge_",)),
     (("quote", "how much to ship", "shipping cost", "rates for", "cost to send",
-      "cost to ship"), ("quote_",)),
+      "cost to ship", "price to send", "price to ship", "how much to send"), ("quote_",)),
     (("capture",), ("capture_",)),
     (("void",), ("void_",)),
     (("create", "add", "new", "register", "file", "raise", "request"),
      ("create_", "add_", "file_", "request_", "raise_", "record_")),
     (("fraud history", "history of"), ("customer_fraud_history", "config_history")),
     (("fraud check", "check fraud", "fraud score", "fraud risk", "suspicious", "risky", "score",
-      "fraud"), ("check_",)),
+      "fraud", "fraudster", "check him", "check her", "check them", "check the customer"),
+     ("check_",)),
     (("who is",), ("list_customers", "get_customer", "customer_360")),
     (("who are",), ("list_customers",)),
     (("worth", "stock value", "inventory value", "value of our stock"), ("inventory_value",)),
@@ -102,10 +123,18 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )  # fmt: skip
 
 
+# A question about what exists ("any invoices for 3960?", "is there a label?"): the document
+# it names is what it looks for, not one to make.
+ALREADY_THERE = re.compile(r"\s*(?:any|are there|is there)\b")
+DOCUMENT_NOUNS = re.compile(r"\b(?:invoices?|packing slips?|credit notes?|labels?)\b")
 QUESTION = re.compile(r"\s*(?:which|what|who|how many|are there|is there|any|show|list)\b")
 # Words that name an action in a request and a state in a question ("which inspections
 # failed?", "what addresses have we got on file?")
-STATE_WORDS = frozenset({"passed", "failed", "received", "arrived", "came back", "file"})
+STATE_WORDS = frozenset({"passed", "failed", "received", "arrived", "came back", "file", "set"})
+# "what cards does customer 1 have on file?": the cards saved, not one to add
+CARDS_HELD = re.compile(r"\b(?:what|which|any) (?:saved )?cards?\b")
+# "she wants 2 Anker PowerCore 10000": an order to take
+NEW_ORDER = re.compile(r"\bwants? (?:to (?:buy|order) )?\d+ [a-z]")
 NEW_PRICE = re.compile(r"(?:\bat|→|->|=) ?\d+(?:[.,]\d+)? ?(?:€|eur\b|euros?\b)")
 # "make Lucas Petit a manager": a role to change, not a document to make
 NEW_ROLE = re.compile(r"\bmake\b.{1,40}\ban? (?:admin|manager|viewer|support)\b")
@@ -140,7 +169,10 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
     form only: "who is blocked" asks about a state, it does not block anyone."""
     lowered = RATE.sub("", lowered).replace("-", " ")
     question = QUESTION.match(lowered) is not None
-    found = []
+    found: list[tuple[int, int, tuple[str, ...]]] = []
+    if ALREADY_THERE.match(lowered):  # "any invoices already made for 3960?": a listing
+        lowered = DOCUMENT_NOUNS.sub(" ", lowered)
+        found.append((0, -1, ("list_",)))
     for rank, (words, prefixes) in enumerate(ACTION_WORDS):
         if question:  # "which inspections failed?" asks about a state
             words = tuple(word for word in words if word not in STATE_WORDS)
@@ -151,4 +183,18 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((price.start(), -1, ("update_variant_price", "update_")))
     if role := NEW_ROLE.search(lowered):
         found.append((role.start(), -1, ("update_staff_user",)))
-    return [prefixes for _, _, prefixes in sorted(found)]
+    if order := NEW_ORDER.search(lowered):
+        found.append((order.start(), -1, ("create_order",)))
+    if cards := CARDS_HELD.search(lowered):
+        found.append((cards.start(), -1, ("list_payment_methods",)))
+    # an order given at the head of a clause ("..., open a return") comes before what the
+    # request only tells ("both cases arrived damaged")
+    heads = clause_heads(lowered)
+    return [prefixes for _, _, prefixes in sorted(found, key=lambda f: (f[0] not in heads, f))]
+
+
+def clause_heads(lowered: str) -> set[int]:
+    """Where each clause starts: the request's first word, and after a comma or a stop
+    ("..., open a return", "... . expire the unpaid orders")."""
+    after_a_break = re.finditer(r"[,.;:]\s+(?:(?:and|then|please|pls)\s+)?", lowered)
+    return {len(lowered) - len(lowered.lstrip())} | {match.end() for match in after_a_break}

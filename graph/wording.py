@@ -54,6 +54,7 @@ COUNTED = re.compile(
     r"pieces?\b|pcs\b|of (?:them|those|these)\b))",
     re.IGNORECASE,
 )
+EURO_SIGN = re.compile(r"(\d)\s*€")
 SHORTEST_TYPO = 4  # shorter slips have too many readings ("teh", "cna")
 
 
@@ -75,6 +76,7 @@ def normalize(text: str) -> str:
         return FRENCH.get(key) or SHORTHAND.get(key) or corrected(key) or word
 
     text = WORD.sub(replace, text)
+    text = EURO_SIGN.sub(r"\1 euros", text)  # "119€": the sign would not survive plain()
     return COUNTED.sub(lambda match: NUMBER_WORDS[match.group(1).lower()], text)
 
 

@@ -3,6 +3,7 @@ as the fast router) plus the words merchants use for each domain and each action
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from agents import AGENT_SPECS
 from graph.actions import actions, hits
@@ -22,7 +23,8 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
     "customers": ("customer", "client", "loyalty", "points", "address", "gdpr", "erase",
                   "profile", "vip", "interaction", "complaint", "contact"),
     "inventory": ("stock", "inventory", "worth", "run out", "running out", "running low", "low on",
-                  "out of stock", "reorder", "transfer", "move",
+                  "out of stock", "reorder", "transfer", "move", "supplier", "write off",
+                  "written off",
                   "reserve", "reservation", "units left", "in stock", "movement", "restock",
                   "do we have", "left", "available"),
     "transport": ("ship", "shipping", "shipment", "carrier", "parcel", "tracking", "track",
@@ -30,12 +32,13 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
                   "quote"),
     "payments": ("payment", "pay", "paid", "refund", "capture", "card", "gateway",
                  "transaction", "charge", "void", "stripe", "authorization"),
-    "warehouse": ("warehouse", "pick list", "picking", "capacity", "occupancy", "site"),
+    "warehouse": ("warehouse", "pick list", "picking", "capacity", "occupancy", "site",
+                  "locations"),
     "documents": ("invoice", "credit note", "packing slip", "label", "pdf", "document", "zpl"),
     "fraud": ("fraud", "fraudulent", "suspicious", "block", "unblock", "blacklist", "scam",
               "stolen card", "chargeback"),
     "risk": ("risk", "risky", "weird", "odd", "anomaly", "anomalies", "unusual", "spike", "drop",
-             "abnormal", "outage"),
+             "abnormal", "outage", "exposed", "exposure"),
     "knowledge": ("policy", "how do i", "how do we", "how to", "article", "help", "procedure",
                   "guide", "rule", "faq"),
     "after_sales": ("return", "rma", "warranty", "survey", "satisfaction", "satisfied", "nps",
@@ -50,9 +53,10 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
 
 # Phrasings that settle the domain more than any single word does.
 DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
-    ("knowledge", 0.35, re.compile(
+    ("knowledge", 0.45, re.compile(
         r"\bhow (?:do|should|can|must) (?:i|we)\b|"
         r"\bhow (?:are|am) (?:we|i) (?:supposed|meant) to\b|"
+        r"\bwhat (?:do|should|must) (?:i|we) do\b|"
         r"\bprocedure\b|\bpolic(?:y|ies)\b|"
         r"\b(?:our|the) (?:return|refund|shipping|warranty|delivery) (?:window|policy|deadline|"
         r"period|rules?|terms)\b|\bare we allowed\b|\bcan (?:a|the) (?:customer|client|buyer)\b|"
@@ -66,7 +70,22 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\bstaff\b|\bapi keys?\b|\baccount for\b")),
     ("orders", 0.25, re.compile(
         r"\bnew (?:\w+ )?order\b|\b(?:place|create) an? (?:\w+ )?order\b|"
-        r"\b(?:called|phoned|emailed) in an? (?:\w+ )?order\b")),
+        r"\b(?:called|phoned|emailed) in an? (?:\w+ )?order\b|"
+        r"\bwants? (?:to (?:buy|order) )?\d+ [a-z]|"  # "she wants 2 Anker PowerCore"
+        r"\bhow many orders\b|\bnumber of orders\b|\b(?:which|what) orders\b|"
+        r"\bwhat did \w+(?: \w+)? (?:buy|order|purchase)\b")),
+    # a count of a SKU: "received 10 LOG-MXMASTER3S-GRAP", "move 2 MAR-EMBERTONII-CREA"
+    ("inventory", 0.2, re.compile(r"\b\d+\s*(?:x\s*)?[a-z0-9]{2,}-[a-z0-9]{2,}")),
+    ("payments", 0.35, re.compile(
+        r"\bcards?\b.{0,40}\bon file\b|\bsaved cards?\b|"
+        r"\bpayment (?:providers?|methods?|gateways?)\b")),
+    ("backoffice", 0.25, re.compile(
+        r"\b(?:what|how much) did we (?:make|earn|take)\b|\brevenue\b|\bturnover\b|"
+        r"\b(?:left|leaving|joined|joining) the (?:company|team)\b")),
+    ("risk", 0.25, re.compile(r"\bat risk\b|\bexposed\b|\bexposure\b")),
+    # a new price with no currency: "Nest Mini charcoal should be 49,90 now" (not a rate's)
+    ("products", 0.2, re.compile(
+        r"^(?!.*\brates?\b).*\b(?:should be|now|to|at)\s+\d+[.,]\d{2}\b")),
     ("products", 0.3, re.compile(
         r"\bsales?\b.{0,40}\b(?:stock|inventory)\b|\b(?:stock|inventory)\b.{0,40}\bsales?\b")),
     ("marketplace", 0.3, re.compile(r"\bbuffer\b")),
@@ -161,11 +180,26 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
                 score -= 0.04 if found.numbers or findable else 0.1
         if name.startswith("get_") and any(p in found.ids for p in required):
             score += 0.05
+        score += _fits_the_measure(lowered, found, fields)
         # a tool's name is its summary: "fraud history", "pick list", "system alerts"
         named_words = [w.removesuffix("s") for w in name.split("_") if w not in GENERIC_NAME_WORDS]
         score += 0.08 * min(hits(lowered.replace("-", " "), tuple(named_words)), 2)
         choices.append(ToolChoice(name, score))
     return sorted(choices, key=lambda choice: -choice.score)
+
+
+TOP_N = re.compile(r"\btop\s+\d{1,3}\b")
+
+
+def _fits_the_measure(lowered: str, found: Found, fields: dict[str, Any]) -> float:
+    """A request for a period ("this month", "in november") or a top N fits the tools that
+    take one: reports and analytics rather than listings."""
+    bonus = 0.0
+    if found.period and "start" in fields:
+        bonus += 0.08
+    if TOP_N.search(lowered) and "top" in fields:
+        bonus += 0.1
+    return bonus
 
 
 def _writes(name: str) -> bool:

@@ -118,10 +118,28 @@ def extract(text: str, today: date) -> Found:
             claimed.append(match.span(1))
     for match in re.finditer(r"#\s*(\d{1,9})\b|(?<![\w.,-])(\d{2,9})\b(?![.,]\d)", lowered):
         # "#7" or a number of two digits or more: "Flip 6" names a product, not an id
-        if not _overlaps(match.span(), claimed):
+        if not _overlaps(match.span(), claimed) and not _part_of_a_name(text, match.start()):
             found.numbers.append(int(match.group(1) or match.group(2)))
     found.period, found.day = _dates(lowered, text, today)
     return found
+
+
+# The word right before a number: "iPhone 13", "PowerCore 10000", "Cancel 3998"
+WORD_BEFORE = re.compile(r"(^|\s)([A-Za-z]+)\s+$")
+
+
+def _part_of_a_name(text: str, start: int) -> bool:
+    """Whether the number at `start` ends a product's name ("iPhone 13", "the Anker PowerCore
+    10000") rather than standing alone: the word before it is written in mixed case, or
+    capitalised in mid-sentence and no verb or small word ("Cancel 3998" is an id)."""
+    before = WORD_BEFORE.search(text[max(0, start - 30) : start])
+    if not before:
+        return False
+    word = before.group(2)
+    if any(letter.isupper() for letter in word[1:]) and not word.isupper():  # not "ID"
+        return True
+    starts_sentence = not text[: start - len(before.group(0))].strip(" ,")
+    return word[0].isupper() and not starts_sentence and plain(word) not in STOP | VERBS
 
 
 def _overlaps(span: tuple[int, int], claimed: list[tuple[int, int]]) -> bool:
@@ -201,7 +219,8 @@ STOP = frozenset(
     a an the of for to in on at by with and or please pls can could would you me my our
     we i show list find get give tell what which who is are was were do does did how
     many much any all some there this that these those it its about from need want check
-    look up search see details info information status
+    look up search see details info information status anything something should be
+    now just really been will would like put make euro euros eur
     """.split()  # noqa: SIM905
 )
 

@@ -32,7 +32,9 @@ COMPANY = re.compile(
     r"\b(?:from|of|at)\s+([A-Z][\w&'-]*(?:\s+[A-Z][\w&'-]*)+)"
 )
 RENAME = re.compile(
-    r"\b(?:rename\b.*?\bto|(?:be|is|now|get) called|new name(?: is)?:?)\s+(.+)$", re.I
+    r"\b(?:re(?:name|title)\b.*?\bto|(?:be|is|now|get) called|"
+    r"new (?:name|title)(?: is)?:?)\s+(.+)$",
+    re.I,
 )
 
 
@@ -84,7 +86,7 @@ def quoted_for(name: str, text: str, required: bool = False) -> str | None:
     when the field is the thing's main text (its name, title or body)."""
     quotes = [next(g for g in m.groups() if g) for m in QUOTED_VALUE.finditer(text)]
     lowered = plain(text)
-    if name == "name" and (rename := RENAME.search(text)):
+    if name in ("name", "title") and (rename := RENAME.search(text)):
         value = rename.group(1).strip()
         return quotes[0] if quotes else value.strip(" .'\"")
     label = words_of(name)
@@ -179,7 +181,9 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
     if name == "company" and (firm := COMPANY.search(text)):
         return firm.group(1) or firm.group(2)
     if name == "subject" and (
-        about := re.search(r"\b(?:about|complain(?:ed|s|ing)?(?: that)?)\s+([^,.;]+)", text)
+        about := re.search(
+            r"\b(?:about|regarding|asking|asked|complain(?:ed|s|ing)?(?: that)?)\s+([^,.;]+)", text
+        )
     ):
         return about.group(1).strip()
     if name in ("agent", "source"):

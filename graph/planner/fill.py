@@ -27,6 +27,7 @@ class Known:
     text: str
     found: Found
     resolved: dict[str, Any] = field(default_factory=dict)
+    context: str = ""  # the whole request, when the text is one part of it
 
 
 @dataclass
@@ -37,7 +38,6 @@ class Filled:
 
 def fill(spec: ToolSpec, known: Known) -> Filled:
     args: dict[str, Any] = {}
-    missing: list[str] = []
     leftover = [n for n in known.found.numbers]
     fields = spec.args_model.model_fields
     required_ids = [n for n, f in fields.items() if f.is_required() and n.endswith("_id")]
@@ -45,13 +45,23 @@ def fill(spec: ToolSpec, known: Known) -> Filled:
         if name in ("cursor", "limit") or name in FILLED_BY_GRAPH:
             continue
         value = _value(name, info, known, spec)
-        if value is None and name in required_ids and len(required_ids) == 1 and leftover:
-            value = leftover.pop(0)  # "show 1042": the one id the tool needs
         if value is not None:
             args[name] = value
-        elif info.is_required():
-            missing.append(name)
-    return Filled(args, missing)
+    for name in required_ids:
+        # "show 1042": the one id the tool needs, from a number no other field took
+        # ("pick list for Paris, 20 orders max": 20 is max_orders, not the warehouse)
+        unused = [n for n in leftover if n not in args.values()]
+        if name not in args and len(required_ids) == 1 and unused:
+            args[name] = unused[0]
+    missing = [
+        n for n, info in fields.items()
+        if info.is_required() and n not in args and n not in FILLED_BY_GRAPH
+    ]  # fmt: skip
+    return Filled(_in_field_order(args, fields), missing)
+
+
+def _in_field_order(args: dict[str, Any], fields: dict[str, FieldInfo]) -> dict[str, Any]:
+    return {name: args[name] for name in fields if name in args}
 
 
 def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
@@ -70,7 +80,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
     if name.endswith("_cents") and kind is int and (found.money_cents or decimal_euros(text)):
         return found.money_cents[0] if found.money_cents else decimal_euros(text)
     if name == "quantity":
-        return found.quantities[0] if found.quantities else quantity(text)
+        count = found.quantities[0] if found.quantities else quantity(text)
+        return _signed(count, spec, lowered)
     if name in FREE_TEXT and not _choices(info.annotation):
         if name in ASIDES and not info.is_required() and not re.search(rf"\b{name[:4]}", lowered):
             return None  # a note or a comment only when the request gives one
@@ -87,8 +98,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
     if name == "key" and spec.name.endswith("config"):
         dotted = re.search(r"(?<![@\w.])([a-z_]+\.[a-z_.]+)(?![\w@])", lowered)
         return dotted.group(1) if dotted else None
-    if name in SEARCH_TEXT:
-        return _search_text(text, found, spec)
+    if name in SEARCH_TEXT and (info.is_required() or spec.name.startswith(("search_", "list_"))):
+        return _search_text(text, found, spec)  # not "the search that led to" an article
     if name in ("start", "placed_from") and found.period:
         return found.period[0].isoformat()
     if name in ("end", "placed_to") and found.period:
@@ -145,6 +156,23 @@ def _lines(spec: ToolSpec, known: Known) -> list[dict[str, Any]] | None:
     ] or None  # fmt: skip
 
 
+# Stock that leaves without a sale: "3 got damaged, write them off", "2 missing"
+STOCK_LOST = re.compile(
+    r"\b(?:write (?:them |it )?off|written off|damaged|missing|lost|broken|stolen)\b"
+)
+
+
+def _signed(count: int | None, spec: ToolSpec, lowered: str) -> int | None:
+    """A stock adjustment removes what was lost: its quantity is negative."""
+    if count is None or count < 0 or spec.name != "record_movement":
+        return count
+    if _choice("kind", ["inbound", "outbound", "adjustment"], lowered) == "adjustment" and (
+        STOCK_LOST.search(lowered)
+    ):
+        return -count
+    return count
+
+
 def _leading_count(text: str) -> int | None:
     match = re.search(r"(?<![\w.])(\d{1,3})\s+(?:x\s+)?[A-Za-z]", text)
     return int(match.group(1)) if match else None
@@ -194,10 +222,30 @@ def _choice(name: str, choices: list[str], lowered: str) -> str | None:
     return max(hits, key=len) if hits else None
 
 
+# Enum values said in other words: "phoned asking when..." is a question, "write them off"
+# an adjustment, "we received 10 from the supplier" stock coming in.
+CHOICE_WORDS: dict[str, tuple[str, ...]] = {
+    "question": ("asking", "asked", "wants to know", "wanted to know"),
+    "complaint": ("complained", "complaining", "unhappy", "angry"),
+    "adjustment": ("write off", "written off", "damaged", "missing", "stock count"),
+    "inbound": ("received", "delivery from", "supplier"),
+    "phone": ("called", "phoned", "rang"),
+    "damaged_in_transit": ("arrived damaged", "arrived broken", "damaged in delivery",
+                           "broken on arrival", "damaged in the post"),
+    "defective": ("faulty", "does not work", "doesn't work", "stopped working"),
+    "wrong_item": ("wrong item", "wrong product", "wrong colour", "wrong color", "wrong size"),
+    "pending": ("waiting for payment", "awaiting payment", "not paid", "unpaid"),
+    "marketplace": ("amazon", "cdiscount", "back market", "backmarket", "refurbed", "mirakl",
+                    "fnac", "ebay"),
+}  # fmt: skip
+
+
 def _names_choice(choice: str, lowered: str) -> bool:
     words = choice.replace("_", " ")
-    if re.search(rf"\b{re.escape(words)}(?:d|ed|ing)?\b", lowered):
-        return True  # "emailed us" -> email
+    if re.search(rf"\b{re.escape(words)}(?:s|d|ed|ing)?\b", lowered):
+        return True  # "emailed us" -> email, "blocked IPs" -> ip
+    if any(re.search(rf"\b{re.escape(said)}\b", lowered) for said in CHOICE_WORDS.get(choice, ())):
+        return True
     if words.endswith("s") and re.search(rf"\b{re.escape(words[:-1])}\b", lowered):
         return True  # "refund risk" -> refunds
     parts = words.split()

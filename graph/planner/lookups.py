@@ -36,7 +36,7 @@ def lookup_for(
         or ("order_id" in missing and "customer_id" not in known.found.ids)  # "Jade's order"
     )
     if names_customer and "customer_lookup" not in known.resolved:
-        names = person_names(text)
+        names = person_names(text) or _named_earlier(known)
         if names or known.found.emails:
             # a name first: an e-mail in the request may be the new one to record
             return "list_customers", {"search": names[0] if names else known.found.emails[0]}
@@ -44,12 +44,21 @@ def lookup_for(
         return "list_staff_users", {}
     if "key" in missing and spec.name.endswith("config") and "config_lookup" not in known.resolved:
         return "list_config", {}
-    if "connection_id" in missing and "connection_lookup" not in known.resolved:
+    fields = spec.args_model.model_fields
+    names_marketplace = "connection_id" in fields and MARKETPLACE.search(plain(text))
+    if ("connection_id" in missing or names_marketplace) and (
+        "connection_id" not in known.found.ids and "connection_lookup" not in known.resolved
+    ):
         return "list_connections", {}
+    names_carrier = "carrier_id" in fields and "carrier_id" not in known.found.ids
+    if names_carrier and "carrier_lookup" not in known.resolved and spec.name != "list_carriers":
+        return "list_carriers", {}  # "create the shipment with Colissimo", "DPD's rates"
     order_id = known.found.ids.get("order_id") or known.resolved.get("order_id")
     wants_order_lines = "lines" in missing and spec.name == "request_return"
     if wants_order_lines and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}
+    if "customer_id" in missing and order_id and "order_lookup" not in known.resolved:
+        return "get_order", {"order_id": order_id}  # "check the customer of order 3992"
     customer_id = known.found.ids.get("customer_id") or known.resolved.get("customer_id")
     if "order_id" in missing and customer_id and "orders_lookup" not in known.resolved:
         placed: dict[str, Any] = {"customer_id": customer_id}
@@ -60,8 +69,10 @@ def lookup_for(
     wanted = set(missing)
     if "lines" in wanted and spec.name == "create_order" and not known.found.skus:
         wanted |= {"sku"}  # the product named in words, to a SKU
-    if "warehouse_id" in spec.args_model.model_fields and WAREHOUSE_HINT.search(text):
+    if ("warehouse_id" in fields or "stock_level_id" in missing) and WAREHOUSE_HINT.search(text):
         wanted.add("warehouse_id")  # optional, but named: "in Lyon", "the Paris warehouse"
+    if _reads_a_products_stock(spec, known):
+        wanted.add("variant_id")  # "how many red JBL Flip 6 are left?"
     order_id = known.found.ids.get("order_id")
     for name, (tool, _) in BY_ORDER.items():
         if name in wanted and order_id and tool not in known.resolved:
@@ -77,10 +88,49 @@ def lookup_for(
     ):
         return "get_product", {"product_id": known.resolved["product_id"]}
     if wanted & {"product_id", "variant_id", "sku"} and "product_lookup" not in known.resolved:
-        query = product_phrase(text) or keywords(text, drop=noun_words(spec) | PRODUCT_NOISE)
+        query = _product_query(wanted, known, spec)
         if query:
             return "search_products", {"query": query}
+    if "stock_level_id" in missing and "stock_lookup" not in known.resolved:
+        sku = known.found.skus[0] if known.found.skus else known.resolved.get("sku")
+        if sku:  # "the reorder point for AMA-ECHODOT5-CHAR in Lyon"
+            warehouse = known.resolved.get("warehouse_id")
+            return "get_stock", {"sku": sku, **({"warehouse_id": warehouse} if warehouse else {})}
+    names_category = "category_id" in fields and "category_id" not in known.found.ids
+    if names_category and "category_lookup" not in known.resolved:
+        return "list_categories", {}  # "list the tablets we sell"
     return None
+
+
+MARKETPLACE = re.compile(r"\b(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)\b")
+PRONOUN = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its)\b")
+
+
+def _named_earlier(known: Known) -> list[str]:
+    """A person the whole request names, for a part of it that says "his" or "her"
+    ("find Hugo Robin's email and list his orders")."""
+    if not known.context or not PRONOUN.search(plain(known.text)):
+        return []
+    return person_names(known.context)
+
+
+def _reads_a_products_stock(spec: ToolSpec, known: Known) -> bool:
+    """A read of stock by SKU (or listings) that names the product in words, not by SKU."""
+    fields = spec.args_model.model_fields
+    return (
+        not spec.writes
+        and ("sku" in fields or "variant_id" in fields)
+        and not known.found.skus
+        and product_phrase(known.text) is not None
+    )
+
+
+def _product_query(wanted: set[str], known: Known, spec: ToolSpec) -> str | None:
+    """What to search the catalogue for: the SKU when the request gives one but the tool
+    needs the variant's id, else the product named in words."""
+    if "variant_id" in wanted and known.found.skus:
+        return known.found.skus[0]
+    return product_phrase(known.text) or keywords(known.text, drop=noun_words(spec) | PRODUCT_NOISE)
 
 
 def resolve(tool: str, result: Any, known: Known) -> None:
@@ -90,8 +140,11 @@ def resolve(tool: str, result: Any, known: Known) -> None:
     lowered = plain(known.text)
     if tool == "list_customers":
         known.resolved["customer_lookup"] = items
-        if len(items) == 1:
-            known.resolved["customer_id"] = items[0]["id"]
+        # the one customer found, or the one whose full name the request gives
+        named = [c for c in items if _full_name(c) and _full_name(c) in lowered]
+        chosen = items if len(items) == 1 else named
+        if len(chosen) == 1:
+            known.resolved["customer_id"] = chosen[0]["id"]
     elif tool == "search_products":
         known.resolved["product_lookup"] = items
         if items:
@@ -100,9 +153,16 @@ def resolve(tool: str, result: Any, known: Known) -> None:
         variants = [v for v in result.get("variants", []) if isinstance(v, dict)]
         known.resolved["variant_lookup"] = variants
         if variants:
-            # the variant whose colour, capacity or grade the request names
+            # the variant the request gives the SKU of, or whose colour, capacity or grade
+            # it names
+            skus = {sku.lower() for sku in known.found.skus}
             wanted = set(re.findall(r"\w+", lowered))
-            best = max(variants, key=lambda v: len(wanted & record_words(v)))
+
+            def fits(variant: dict[str, Any]) -> tuple[bool, int]:
+                given = str(variant.get("sku", "")).lower() in skus
+                return given, len(wanted & record_words(variant))
+
+            best = max(variants, key=fits)
             known.resolved.setdefault("variant_id", best.get("id"))
             known.resolved.setdefault("sku", best.get("sku"))
     elif tool in BY_ORDER_TOOLS:
@@ -114,6 +174,9 @@ def resolve(tool: str, result: Any, known: Known) -> None:
             known.resolved[name] = items[-1 if tool == "list_order_payments" else 0]["id"]
     elif tool == "get_order" and isinstance(result, dict):
         known.resolved["order_lookup"] = result
+        buyer = result.get("customer_id")  # "check the customer of order 3992"
+        if buyer and re.search(r"\b(?:customer|client|buyer)\b", lowered):
+            known.resolved.setdefault("customer_id", buyer)
     elif tool == "list_orders":
         known.resolved["orders_lookup"] = items
         if len(items) == 1 or (items and re.search(r"\b(last|latest|most recent)\b", lowered)):
@@ -136,6 +199,20 @@ def resolve(tool: str, result: Any, known: Known) -> None:
             best = max(items, key=fit)
             if fit(best) >= 3:
                 known.resolved["key"] = best["key"]
+    elif tool == "list_carriers":
+        known.resolved["carrier_lookup"] = items
+        named = [c for c in items if _names_carrier(known.text, c)]
+        if len(named) == 1:
+            known.resolved["carrier_id"] = named[0]["id"]
+    elif tool == "get_stock":
+        known.resolved["stock_lookup"] = items
+        if len(items) == 1:
+            known.resolved["stock_level_id"] = items[0]["id"]
+    elif tool == "list_categories":
+        known.resolved["category_lookup"] = items
+        named = [c for c in items if _names_category(lowered, c)]
+        if len(named) == 1:
+            known.resolved["category_id"] = named[0]["id"]
     elif tool == "list_connections":
         known.resolved["connection_lookup"] = items
         named = [c for c in items if _names_connection(lowered, c)]
@@ -152,20 +229,47 @@ def resolve(tool: str, result: Any, known: Known) -> None:
             known.resolved["to_warehouse_id"] = second["id"]
 
 
+def _full_name(customer: dict[str, Any]) -> str:
+    return plain(f"{customer.get('first_name', '')} {customer.get('last_name', '')}".strip())
+
+
 def _names_connection(lowered: str, connection: dict[str, Any]) -> bool:
     marketplace = plain(str(connection.get("marketplace", ""))).replace("_", " ")
     name = plain(str(connection.get("name", "")))
     squashed = lowered.replace(" ", "")
+    # "Fnac Darty (Mirakl)" is named by "fnac" too; "marketplace" names none of them
+    own_words = set(re.findall(r"[a-z]{4,}", name)) - {"marketplace", "market", "back"}
     return bool(marketplace) and (
-        marketplace.replace(" ", "") in squashed or name.split(" (")[0].replace(" ", "") in squashed
+        marketplace.replace(" ", "") in squashed
+        or name.split(" (")[0].replace(" ", "") in squashed
+        or any(re.search(rf"\b{word}\b", lowered) for word in own_words)
     )
+
+
+def _names_carrier(text: str, carrier: dict[str, Any]) -> bool:
+    """A carrier named by its name, its first word ("DPD") or its code."""
+    lowered = plain(text)
+    name = plain(str(carrier.get("name", "")))
+    words = {name, name.split()[0] if name else "", plain(str(carrier.get("code", "")))}
+    return any(len(w) >= 3 and re.search(rf"\b{re.escape(w)}\b", lowered) for w in words)
+
+
+def _names_category(lowered: str, category: dict[str, Any]) -> bool:
+    """A category named in the request, singular or plural ("tablets", "a laptop")."""
+    words = re.findall(r"[a-z]{5,}", plain(str(category.get("name", ""))))
+    return any(re.search(rf"\b{re.escape(w.removesuffix('s'))}s?\b", lowered) for w in words)
 
 
 PRODUCT_NOISE = frozenset((
     "product", "products", "sku", "variant", "stock", "price", "defect", "defects", "rate",
     "refurb", "refurbished", "sales", "quality", "metrics", "units", "unit",
 ))  # fmt: skip
-PRODUCT_PHRASE = re.compile(r"\b(?:[A-Z][\w'+-]*|\w*\d\w*)(?:\s+(?:[A-Z][\w'+-]*|\w*\d\w*))*\b")
+# "in Lyon", "on Amazon", "at Paris": a place or a marketplace, not a product
+PLACE_BEFORE = re.compile(r"\b(?:in|at|from|to|on|via)\s+$", re.I)
+# capitalised or mixed-case words ("iPhone") and words with digits ("S23", "13")
+PRODUCT_PHRASE = re.compile(
+    r"\b(?:[a-z]*[A-Z][\w'+-]*|\w*\d\w*)(?:\s+(?:[a-z]*[A-Z][\w'+-]*|\w*\d\w*))*\b"
+)
 
 
 def product_phrase(text: str) -> str | None:
@@ -175,6 +279,7 @@ def product_phrase(text: str) -> str | None:
         m.group(0)
         for m in PRODUCT_PHRASE.finditer(text)
         if not m.group(0).isdigit()
+        and not PLACE_BEFORE.search(text[: m.start()])
         and not re.fullmatch(r"[A-Z0-9-]{6,}", m.group(0))
         and plain(m.group(0).split()[0]) not in STOP | VERBS
     ]

@@ -29,7 +29,7 @@ from graph.planner.extract import extract
 from graph.planner.fill import Known, fill
 from graph.planner.lookups import lookup_for, resolve
 from graph.router import split_intents
-from graph.wording import normalize
+from graph.wording import normalize, plain
 from tools.base import REGISTRY
 
 AGENT_FLOOR = 0.22  # below this no agent fits: small talk or outside the merchant's operations
@@ -40,6 +40,7 @@ CANNOT = (
     "reports and settings, and the help articles."
 )
 PART = re.compile(r"\n\(Your part: (.+)\)\s*$", re.S)
+REFERS_BACK = re.compile(r"\b(?:it|its|them|that one|this one|the same)\b", re.I)
 
 
 class OfflinePlanner(ToolCallingModel):
@@ -67,6 +68,8 @@ class OfflinePlanner(ToolCallingModel):
 
     def _supervise(self, messages: list[BaseMessage]) -> AIMessage:
         request = normalize(_last_human(messages))
+        if off_topic(request):
+            return AIMessage(content=CANNOT)
         calls: list[dict[str, Any]] = []
         for clause in intents(request):
             agent, score = rank_agents(clause)[0]
@@ -92,10 +95,13 @@ class OfflinePlanner(ToolCallingModel):
         part = PART.search(task)
         focus = normalize(part.group(1) if part else task)
         today = utc_now().date()
-        known = Known(focus, extract(focus, today))
+        request = normalize(PART.sub("", task))
+        known = Known(focus, extract(focus, today), context=request if part else "")
         for earlier in (task, *_earlier_requests(messages[:task_index])):
             for name, value in extract(earlier, today).ids.items():
                 known.found.ids.setdefault(name, value)
+        if part and not known.found.skus and REFERS_BACK.search(focus):
+            known.found.skus = extract(request, today).skus  # "... and put it at 119€"
         done = _calls_made(messages[task_index + 1 :])
         own = [n for n in names if agent_of(n) == agent_of(names[0])]  # not the shared look-ups
         choice = rank_tools(focus, own, known.found)[0]
@@ -114,6 +120,20 @@ class OfflinePlanner(ToolCallingModel):
         if filled.missing:
             return AIMessage(content=_question(spec.name, filled.missing, known))
         return AIMessage(content="", tool_calls=[_call(spec.name, filled.args)])
+
+
+# What no shop operation is about: verse, jokes, food, weather, travel, sport, politics.
+OFF_TOPIC = re.compile(
+    r"\b(?:poems?|poetry|songs?|jokes?|recipes?|bake|baking|cook|cooking|eat|eating|lunch|"
+    r"dinner|breakfast|weather|forecast|"
+    r"trains?|flights?|hotels?|restaurants?|movies?|football|elections?|capital of)\b"
+)
+
+
+def off_topic(request: str) -> bool:
+    """A request about something outside the shop, naming nothing of it (no id, no code)."""
+    lowered = plain(request)
+    return bool(OFF_TOPIC.search(lowered)) and not re.search(r"\d|[A-Z]{2,}-", request)
 
 
 def intents(request: str) -> list[str]:

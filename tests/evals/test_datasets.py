@@ -30,6 +30,19 @@ def test_load_datasets_cover_every_agent() -> None:
     assert problems == []
 
 
+def test_dev_fresh_is_sound_and_shares_no_id() -> None:
+    """evals/dev_fresh.jsonl: requests written the way merchants write, over every agent."""
+    fresh = load_cases(EVALS / "dev_fresh.jsonl")
+    others = {
+        case.id
+        for split in ("dev", "dev_paraphrase", "test", "injection")
+        for case in load_cases(EVALS / f"{split}.jsonl")
+    }
+    assert not {case.id for case in fresh} & others
+    assert {case.stratum for case in fresh} >= {*AGENTS, "none"}
+    assert [p for case in fresh for p in check_case(case)] == []
+
+
 def test_load_cases_refuses_a_case_with_request_and_turns(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl"
     path.write_text(
