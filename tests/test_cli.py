@@ -70,4 +70,5 @@ def test_seed_rejects_bad_options_without_writing(
 def test_db_upgrade_reports_the_revision(data_dir: Path) -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
-    assert migrate.head_revision() in result.output
+    head = migrate.head_revision()
+    assert head is not None and head in result.output

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from graph.assistant import Assistant
 from graph.models import Models, ScriptedChatModel
 from graph.planner import OfflinePlanner
+from graph.router import Route, Router
 from tests.tools.conftest import api, sql  # noqa: F401  (fixtures shared with the tool tests)
 
 
@@ -46,10 +47,13 @@ def scripted(seeded_engine: Engine) -> Iterator[Callable[..., Assistant]]:
         bot.close()
 
 
-class NeverSure:
+class NeverSure(Router):
     """A router that always abstains, so the scripted supervisor decides."""
 
-    def route(self, text: str) -> None:
+    def __init__(self) -> None:
+        pass  # no agent index: it never looks
+
+    def route(self, text: str) -> Route | None:
         return None
 
 

@@ -65,7 +65,7 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[CompletionsServer]:
         "type": "function",
         "function": {"name": "track_shipment", "arguments": json.dumps({"shipment_id": 5})},
     }
-    replies = [
+    replies: list[dict[str, Any]] = [
         {"role": "assistant", "content": None, "tool_calls": [call]},
         {"role": "assistant", "content": "Shipment 5 was delivered."},
     ]
