@@ -3,6 +3,7 @@ customer, an order, a product and its variant, a warehouse, a marketplace accoun
 user, a setting), and reading their results back."""
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from graph.planner.extract import STOP, VERBS, keywords, person_names, plain
@@ -199,25 +200,16 @@ def resolve(tool: str, result: Any, known: Known) -> None:
             best = max(items, key=fit)
             if fit(best) >= 3:
                 known.resolved["key"] = best["key"]
-    elif tool == "list_carriers":
-        known.resolved["carrier_lookup"] = items
-        named = [c for c in items if _names_carrier(known.text, c)]
+    elif tool in NAMED_BY_THE_REQUEST:
+        found, field, names = NAMED_BY_THE_REQUEST[tool]
+        known.resolved[found] = items
+        named = [item for item in items if names(lowered, item)]
         if len(named) == 1:
-            known.resolved["carrier_id"] = named[0]["id"]
+            known.resolved[field] = named[0]["id"]
     elif tool == "get_stock":
         known.resolved["stock_lookup"] = items
         if len(items) == 1:
             known.resolved["stock_level_id"] = items[0]["id"]
-    elif tool == "list_categories":
-        known.resolved["category_lookup"] = items
-        named = [c for c in items if _names_category(lowered, c)]
-        if len(named) == 1:
-            known.resolved["category_id"] = named[0]["id"]
-    elif tool == "list_connections":
-        known.resolved["connection_lookup"] = items
-        named = [c for c in items if _names_connection(lowered, c)]
-        if len(named) == 1:
-            known.resolved["connection_id"] = named[0]["id"]
     elif tool == "list_warehouses":
         known.resolved["warehouse_lookup"] = items
         named = [w for w in items if _mentions(lowered, w)]
@@ -246,9 +238,8 @@ def _names_connection(lowered: str, connection: dict[str, Any]) -> bool:
     )
 
 
-def _names_carrier(text: str, carrier: dict[str, Any]) -> bool:
+def _names_carrier(lowered: str, carrier: dict[str, Any]) -> bool:
     """A carrier named by its name, its first word ("DPD") or its code."""
-    lowered = plain(text)
     name = plain(str(carrier.get("name", "")))
     words = {name, name.split()[0] if name else "", plain(str(carrier.get("code", "")))}
     return any(len(w) >= 3 and re.search(rf"\b{re.escape(w)}\b", lowered) for w in words)
@@ -258,6 +249,15 @@ def _names_category(lowered: str, category: dict[str, Any]) -> bool:
     """A category named in the request, singular or plural ("tablets", "a laptop")."""
     words = re.findall(r"[a-z]{5,}", plain(str(category.get("name", ""))))
     return any(re.search(rf"\b{re.escape(w.removesuffix('s'))}s?\b", lowered) for w in words)
+
+
+# Look-ups whose list holds the one entity the request names: the key its list is kept
+# under, the argument it fills, and whether the (plain) request names an item.
+NAMED_BY_THE_REQUEST: dict[str, tuple[str, str, Callable[[str, dict[str, Any]], bool]]] = {
+    "list_carriers": ("carrier_lookup", "carrier_id", _names_carrier),
+    "list_categories": ("category_lookup", "category_id", _names_category),
+    "list_connections": ("connection_lookup", "connection_id", _names_connection),
+}
 
 
 PRODUCT_NOISE = frozenset((
