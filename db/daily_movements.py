@@ -26,11 +26,14 @@ PENDING = "daily_movements_pending"
 
 daily_movements = DailyStockMovements.__table__  # type: ignore[attr-defined]
 movements = StockMovement.__table__  # type: ignore[attr-defined]
+_quantity = movements.c.quantity
+# A group of movements' units added and units removed (a positive number).
+UNITS_IN = sa.func.sum(sa.case((_quantity > 0, _quantity), else_=0))
+UNITS_OUT = sa.func.sum(sa.case((_quantity < 0, -_quantity), else_=0))
 
 
 def recomputed(dialect: str, where: Any = None) -> sa.Select:
     """The table's rows for the movements matching `where` (None: all), in key order."""
-    quantity = movements.c.quantity
     keys = (
         utc_day(dialect, movements.c.created_at).label("day"),
         movements.c.warehouse_id,
@@ -40,8 +43,8 @@ def recomputed(dialect: str, where: Any = None) -> sa.Select:
         sa.select(
             *keys,
             sa.func.count().label("movements"),
-            sa.func.sum(sa.case((quantity > 0, quantity), else_=0)).label("units_in"),
-            sa.func.sum(sa.case((quantity < 0, -quantity), else_=0)).label("units_out"),
+            UNITS_IN.label("units_in"),
+            UNITS_OUT.label("units_out"),
         )
         .where(sa.true() if where is None else where)
         .group_by(*keys)

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from db.daily_movements import UNITS_IN, UNITS_OUT
 from db.models import (
     Category,
     DailyStockMovements,
@@ -263,9 +264,6 @@ def movement_analytics(
     if warehouse_id is not None:
         get_warehouse(ctx.session, warehouse_id)
         conditions.append(StockMovement.warehouse_id == warehouse_id)
-    quantity = col(StockMovement.quantity)
-    units_in = sa.func.coalesce(sa.func.sum(sa.case((quantity > 0, quantity), else_=0)), 0)
-    units_out = sa.func.coalesce(sa.func.sum(sa.case((quantity < 0, -quantity), else_=0)), 0)
     if sku is None:  # the daily table: a few rows per day instead of every movement
         daily = DailyStockMovements
         on_day = [on_days(col(daily.day), since, until)]
@@ -286,7 +284,7 @@ def movement_analytics(
         conditions.append(StockMovement.variant_id == variant_by_sku(ctx.session, sku).id)
         day = day_of(ctx.session, col(StockMovement.created_at))
         per_day_and_kind = (
-            sa.select(day, col(StockMovement.kind), sa.func.count(), units_in, units_out)
+            sa.select(day, col(StockMovement.kind), sa.func.count(), UNITS_IN, UNITS_OUT)
             .where(*conditions)
             .group_by(day, col(StockMovement.kind))
         )
@@ -303,13 +301,13 @@ def movement_analytics(
         figures[0] += int(count)
         figures[1] += units
     # The SKUs are ranked on their ids alone, then the top few named.
-    moved = sa.func.sum(sa.func.abs(quantity))
+    moved = sa.func.sum(sa.func.abs(col(StockMovement.quantity)))
     top_moved = (
         sa.select(
             col(StockMovement.variant_id).label("variant_id"),
             sa.func.count().label("movements"),
-            units_in.label("units_in"),
-            units_out.label("units_out"),
+            UNITS_IN.label("units_in"),
+            UNITS_OUT.label("units_out"),
             moved.label("moved"),
         )
         .where(*conditions)
