@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import AGENT_SPECS
-from graph.actions import actions, hits
+from graph.actions import NEW_ORDER, actions, hits
 from graph.planner.extract import EMAIL, Found, person_names, plain
 from graph.router import QUOTED, agent_index
 
@@ -68,12 +68,13 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("backoffice", 0.25, re.compile(
         r"\b(?:an? |as )?(?:admin|manager|viewer|support)(?: account| user| role)?\b.{0,30}|"
         r"\bstaff\b|\bapi keys?\b|\baccount for\b")),
-    ("orders", 0.25, re.compile(
-        r"\bnew (?:\w+ )?order\b|\b(?:place|create) an? (?:\w+ )?order\b|"
-        r"\b(?:called|phoned|emailed) in an? (?:\w+ )?order\b|"
-        r"\bwants? (?:to (?:buy|order) )?\d+ [a-z]|"  # "she wants 2 Anker PowerCore"
-        r"\bhow many orders\b|\bnumber of orders\b|\b(?:which|what) orders\b|"
-        r"\bwhat did \w+(?: \w+)? (?:buy|order|purchase)\b")),
+    ("orders", 0.25, re.compile("|".join((
+        r"\bnew (?:\w+ )?order\b", r"\b(?:place|create) an? (?:\w+ )?order\b",
+        r"\b(?:called|phoned|emailed) in an? (?:\w+ )?order\b",
+        NEW_ORDER.pattern,  # "she wants 2 Anker PowerCore"
+        r"\bhow many orders\b", r"\bnumber of orders\b", r"\b(?:which|what) orders\b",
+        r"\bwhat did \w+(?: \w+)? (?:buy|order|purchase)\b",
+    )))),
     # a count of a SKU: "received 10 LOG-MXMASTER3S-GRAP", "move 2 MAR-EMBERTONII-CREA"
     ("inventory", 0.2, re.compile(r"\b\d+\s*(?:x\s*)?[a-z0-9]{2,}-[a-z0-9]{2,}")),
     ("payments", 0.35, re.compile(
