@@ -1,3 +1,3 @@
-from cli.main import app
+from cli.main import app, main
 
-__all__ = ["app"]
+__all__ = ["app", "main"]

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from cli import app
+from cli import app, main
 from core.settings import get_settings
 from db import migrate
 from db.engine import create_db_engine
@@ -72,3 +72,21 @@ def test_db_upgrade_reports_the_revision(data_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     head = migrate.head_revision()
     assert head is not None and head in result.output
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_and_exit_code_2(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_file = data_dir / "comptoir.db"
+    not_a_file.mkdir()  # SQLite cannot open a folder as its database
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{not_a_file}")
+    get_settings.cache_clear()
+    monkeypatch.setattr("sys.argv", ["comptoir", "db", "check"])
+
+    with pytest.raises(SystemExit) as exit_:
+        main()
+
+    assert exit_.value.code == 2
+    error = " ".join(capsys.readouterr().err.split())
+    assert "cannot be used: unable to open database file" in error
+    assert "Traceback" not in error
