@@ -22,7 +22,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("address of", "details of", "details on"), ("get_",)),
     (("should be", "should cost"), ("update_variant_price", "update_")),
     (("as degraded", "as down", "as healthy", "heartbeat"), ("record_heartbeat",)),
-    (("at risk", "exposed", "exposure", "how risky"), ("assess_risk",)),
+    (("at risk", "exposed", "exposure", "how risky", "risk of", "risk score"), ("assess_risk",)),
+    (("was delivered", "been delivered", "got delivered", "were delivered"), ("mark_delivered",)),
+    (("stop sending", "unsubscribe", "opt out", "opted out"), ("update_",)),
     (("saved cards", "payment methods"), ("list_payment_methods",)),
     (("payment providers", "payment provider", "gateways"), ("list_gateways",)),
     (("from the supplier", "from our supplier", "supplier delivery"), ("record_movement",)),
@@ -44,12 +46,13 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("defect rate", "quality metrics", "failure rate"), ("product_quality_metrics",)),
     (("listed", "listing", "offers"), ("list_offers",)),
     (("slow", "latency", "how fast", "error rate", "response time"), ("performance_",)),
-    (("note", "log"), ("record_",)),
+    (("note", "log"), ("record_", "receive_")),  # "log the return that came back"
     (("archive", "publish", "unpublish", "promote", "demote"), ("update_",)),
     (("reprice", "price at", "set the price", "put the price"),
      ("update_variant_price", "update_")),
     (("mark",), ("mark_",)),
-    (("full picture", "everything about", "360", "overview of customer"), ("customer_360",)),
+    (("full picture", "everything about", "360", "overview of customer", "full profile",
+      "full customer profile", "whole profile"), ("customer_360",)),
     (("stock of", "stock for", "units of", "how many units", "on hand"), ("get_stock",)),
     (("pick list", "picking list"), ("pick_list",)),
     (("do we have any", "do we sell", "do we carry", "looking for", "we carry", "we stock"),
@@ -73,6 +76,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("cancel_",)),
     (("refund", "reimburse", "money back"), ("refund_",)),
     (("track", "where is", "where's"), ("track_",)),
+    (("ship", "dispatch", "send out"), ("create_shipment",)),
     (("invoice",), ("generate_invoice",)),
     (("packing slip",), ("generate_packing_slip",)),
     (("credit note",), ("generate_credit_note",)),
@@ -135,6 +139,10 @@ STATE_WORDS = frozenset({"passed", "failed", "received", "arrived", "came back",
 CARDS_HELD = re.compile(r"\b(?:what|which|any) (?:saved )?cards?\b")
 # "she wants 2 Anker PowerCore 10000": an order to take
 NEW_ORDER = re.compile(r"\bwants? (?:to (?:buy|order) )?\d+ [a-z]")
+CHANGE_TO = re.compile(
+    r"\b(?:drop|cut|lower|reduce|bring down|raise|bump|increase|decrease)\b(?=[^.;?]{0,60}?"
+    r"\bto \d)"
+)
 NEW_PRICE = re.compile(r"(?:\bat|→|->|=) ?\d+(?:[.,]\d+)? ?(?:€|eur\b|euros?\b)")
 # "make Lucas Petit a manager": a role to change, not a document to make
 NEW_ROLE = re.compile(r"\bmake\b.{1,40}\ban? (?:admin|manager|viewer|support)\b")
@@ -179,6 +187,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         position = first_position(lowered, words, endings="s|es")
         if position is not None:
             found.append((position, rank, prefixes))
+    if change := CHANGE_TO.search(lowered):  # "drop the Anker charger to 21,90€": not a delete
+        found.append((change.start(), -1, ("update_", "set_")))
     if price := NEW_PRICE.search(lowered):  # "the JBL Flip 6 black at 119 euros"
         found.append((price.start(), -1, ("update_variant_price", "update_")))
     if role := NEW_ROLE.search(lowered):

@@ -30,8 +30,9 @@ from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMes
 
 from graph.actions import actions
 from graph.models import answered_calls
+from graph.referents import REFERENTS, calls_of
 from graph.router import QUOTED
-from graph.wording import plain
+from graph.wording import normalize, plain
 from tools.base import ToolSpec
 
 READ_DATA = "read_data"  # response_metadata key of an answer built on tool results
@@ -66,10 +67,14 @@ class MerchantWords:
     _tokens: frozenset[str] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_tokens", frozenset(_WORD.findall(plain(self.said))))
+        tokens = _WORD.findall(plain(self.said))
+        # "RMA-2026-000184" names return 184
+        numbers = [t.lstrip("0") for t in tokens if t.isdigit() and t.startswith("0")]
+        object.__setattr__(self, "_tokens", frozenset([*tokens, *numbers]))
 
     def asks_for(self, tool: str) -> bool:
-        named = actions(plain(QUOTED.sub(" ", self.request)))
+        # read as the planner reads requests: "updte" and "mvoe" ask for an update and a move
+        named = actions(plain(normalize(QUOTED.sub(" ", self.request))))
         return any(tool.startswith(prefixes) for prefixes in named)
 
     def named(self, value: Any) -> bool:
@@ -118,6 +123,18 @@ def readings(scratch: list[AnyMessage]) -> list[Reading]:
     return found
 
 
+def earlier_turns(scratch: list[AnyMessage]) -> list[Reading]:
+    """The calls of the earlier turns an agent sees, oldest first, from the records kept
+    with their answers: a message going on about them ("resolve it", "start it", then "done,
+    both passed") acts on what they found from the merchant's words."""
+    found: list[Reading] = []
+    for message in scratch:
+        if isinstance(message, AIMessage) and REFERENTS in message.response_metadata:
+            calls = calls_of(message.response_metadata[REFERENTS])
+            found += [Reading(*call) for call in reversed(calls)]
+    return found
+
+
 def data_read(scratch: list[AnyMessage]) -> list[str]:
     """Where the data in an agent's context came from: its tool results, and the reads behind
     earlier answers it sees in the history."""
@@ -147,7 +164,7 @@ def judge(
         merchant.asks_for(spec.name)
         and spec.name not in earlier_in_reply
         and not any(r.tool == spec.name and not _failed(r.result) for r in done)
-        and _entities_known(args, done, merchant)
+        and _entities_known(args, [*earlier_turns(scratch), *done], merchant)
     )
     return Verdict(read=read, requested=requested)
 

@@ -12,6 +12,7 @@ route -> (supervisor ->) agent -> [approve -> tools -> agent]* -> next agent ...
 """
 
 import json
+import re
 import time
 from typing import Any, Literal
 
@@ -31,11 +32,14 @@ from pydantic import BaseModel
 from agents import AGENT_SPECS, LOOKUP_TOOLS
 from db.base import utc_now
 from db.models import AuditChannel
+from graph.actions import actions
 from graph.approvals import Decision, summarize
 from graph.guard import READ_DATA, Reading, data_read, judge, merchant_words
+from graph.referents import REFERENTS, referents
 from graph.results import ToolStatus
 from graph.state import ChatState, RunContext, Task
 from graph.toolschemas import agent_tools, supervisor_tools
+from graph.wording import normalize, plain
 from tools.base import REGISTRY, ToolError, check_role, run_tool, validate_args
 
 HISTORY = 6  # earlier messages of the conversation an agent sees
@@ -100,17 +104,52 @@ def route(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     }
     if direct := state.get("direct"):
         return {**fresh, **_routed("direct", [Task(agent=direct, task=_request(state))])}
-    decision = runtime.context.router.route(_request(state))
+    request = _request(state)
+    decision = runtime.context.router.route(request)
     followup = state.get("followup")
-    same_agent = decision is not None and followup and decision.agents == [followup["agent"]]
-    if followup and (decision is None or same_agent):
+    if followup and (
+        decision.agents == [followup["agent"]]
+        if decision is not None
+        else not _asks_elsewhere(request, followup["agent"])
+    ):
         # The last turn ended with an agent asking for something: this is the answer.
-        task = Task(agent=followup["agent"], task=f"{followup['request']}\n{_request(state)}")
+        task = Task(agent=followup["agent"], task=f"{followup['request']}\n{request}")
         return {**fresh, **_routed("followup", [task])}
+    previous = state.get("routing", {}).get("agents", [])
+    if decision is None and len(previous) == 1 and _continues(request, previous[0]):
+        # "ok, acknowledge that alert": more on what the last turn's agent just did
+        return {**fresh, **_routed("followup", [Task(agent=previous[0], task=request)])}
     if decision is None:
         return fresh
     queue = [Task(agent=a, task=t) for a, t in zip(decision.agents, decision.tasks, strict=True)]
     return {**fresh, **_routed("router", queue, decision.confidence)}
+
+
+# What a message opens with before its verb: "please cancel …", "can you now refund …"
+_OPENING = re.compile(r"(?:(?:please|pls|ok|okay|now|also|and|then|can|could|would|you|u)\W+)*")
+
+
+def _asks_elsewhere(message: str, agent: str) -> bool:
+    """Whether a message sent after `agent` asked a question is a request of its own: it
+    opens with an action that agent has no tool for ("cancel order 3999, …" after a question
+    about a stock transfer), rather than giving what was asked ("it's 3988")."""
+    lowered = plain(normalize(message))
+    opening = _OPENING.match(lowered)
+    named = actions(" ".join(lowered[opening.end() if opening else 0 :].split()[:3]))
+    return bool(named) and not any(tool.startswith(named[0]) for tool in AGENT_SPECS[agent].tools)
+
+
+# "ok and …", "what about …", "start it", "the packing slip too", "the Face ID one"
+_GOES_ON = re.compile(
+    r"^\W*(?:ok|okay|great|good|and|now|then|also|what about|how about|same)\b|"
+    r"\b(?:it|its|them|that one|this one|the same|too|as well)\b|\bthe [\w -]{1,30} one\b"
+)
+
+
+def _continues(message: str, agent: str) -> bool:
+    """Whether a message goes on about what `agent` just did, rather than asking for
+    something of its own."""
+    return bool(_GOES_ON.search(plain(message))) and not _asks_elsewhere(message, agent)
 
 
 def _routed(method: str, queue: list[Task], confidence: float | None = None) -> dict[str, Any]:
@@ -299,7 +338,8 @@ def finish(state: ChatState) -> dict[str, Any]:
     # What this answer may repeat from the data: a later turn's writes are judged with it.
     read = [Reading(e["tool"], e["args"], None).label() for e in state.get("trace", [])]
     read = list(dict.fromkeys([*data_read(_history(state)), *read]))
-    answer = AIMessage(content=text, name="comptoir", response_metadata={READ_DATA: read})
+    metadata = {READ_DATA: read, REFERENTS: referents(state.get("trace", []))}
+    answer = AIMessage(content=text, name="comptoir", response_metadata=metadata)
     return {"messages": [answer], "followup": followup}
 
 

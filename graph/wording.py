@@ -34,7 +34,42 @@ FRENCH = {
     "septembre": "september", "octobre": "october", "novembre": "november",
     "decembre": "december", "aujourd'hui": "today", "hier": "yesterday",
     "merci": "thanks", "svp": "please", "stp": "please",
+    "rembourse": "refund", "remboursee": "refunded", "debloque": "unblock",
+    "debloquer": "unblock", "debloquez": "unblock", "bloque": "block", "bloquer": "block",
+    "bloquez": "block", "garantie": "warranty", "garanties": "warranties",
+    "reconditionne": "refurbished", "reconditionnee": "refurbished",
+    "reconditionnes": "refurbished", "reconditionnees": "refurbished", "taux": "rate",
+    "defaut": "defect", "defauts": "defects", "systeme": "system", "duree": "period",
+    "rempli": "full", "remplie": "full", "combien": "how much", "adresse": "address",
+    "adresses": "addresses", "alerte": "alert", "alertes": "alerts", "politique": "policy",
+    "fraude": "fraud", "frauduleux": "fraudulent", "frauduleuse": "fraudulent",
+    "risque": "risk", "qualite": "quality", "ventes": "sales", "vente": "sale",
+    "expedie": "shipped", "expediee": "shipped", "expedier": "ship", "suivi": "tracking",
+    "parametre": "setting", "parametres": "settings", "reglage": "setting",
+    "reglages": "settings", "utilisateur": "user", "cle": "key", "mets": "put",
+    "mettez": "put", "mettre": "put", "quel": "what", "quelle": "what", "quels": "what",
+    "quelles": "what", "pourquoi": "why", "comment": "how",
 }  # fmt: skip
+# French phrases, before single words: "en attente" is a hold, "geste commercial" a goodwill
+# gesture, "est-ce que" only turns a sentence into a question.
+FRENCH_PHRASES = (
+    (re.compile(r"\ben attente de (?:paiement|r[eè]glement)\b", re.I), "pending payment"),
+    (re.compile(r"\ben attente\b", re.I), "on hold"),
+    (re.compile(r"\bgeste commercial\b", re.I), "goodwill gesture"),
+    (re.compile(r"\bpi[eè]ces? d'identit[eé]\b", re.I), "ID document"),
+    (re.compile(r"\bchiffre d'affaires?\b", re.I), "revenue"),
+    (re.compile(r"\btableau de bord\b", re.I), "dashboard"),
+    (re.compile(r"\ben cours\b", re.I), "open"),
+    (re.compile(r"\bc'est quoi\b", re.I), "what is"),
+    (re.compile(r"\best-ce qu(?:e |')", re.I), ""),
+)
+# Words only French sentences have: in one, a word unknown to English is French, not a typo.
+FRENCH_MARKERS = frozenset(
+    {"le", "la", "les", "des", "du", "au", "aux", "est", "une", "sur", "pour", "que", "qui",
+     "il", "elle", "nous", "vous", "avec", "dans", "sont", "et", "tout", "ce", "cette", "mon",
+     "mes", "sa", "ses", "leur", "pas", "ne", "moi", "je", "en", "nos", "vos", "quel",
+     "quelle", "quels", "quoi", "combien", "ou", "mais", "donc", "aussi", "deja"}
+)  # fmt: skip
 SHORTHAND = {
     "pls": "please", "plz": "please", "thx": "thanks", "rn": "right now", "asap": "now",
     "thru": "through", "wat": "what", "u": "you", "ur": "your", "cust": "customer",
@@ -55,6 +90,7 @@ COUNTED = re.compile(
     re.IGNORECASE,
 )
 EURO_SIGN = re.compile(r"(\d)\s*€")
+ELISION = re.compile(r"(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)'\w", re.I)
 SHORTEST_TYPO = 4  # shorter slips have too many readings ("teh", "cna")
 
 
@@ -67,17 +103,42 @@ def plain(text: str) -> str:
 def normalize(text: str) -> str:
     """The request with French shop words, shorthand and typos replaced."""
     quoted = [match.span() for match in QUOTE.finditer(text)]
+    french = is_french(text)
+    if french and not quoted:
+        for phrase, meant in FRENCH_PHRASES:
+            text = phrase.sub(meant, text)
+        text = text.strip()
 
     def replace(match: re.Match[str]) -> str:
         word = match.group(0)
-        if word[0].isupper() or any(start <= match.start() < end for start, end in quoted):
+        if any(start <= match.start() < end for start, end in quoted):
             return word
-        key = plain(word)
-        return FRENCH.get(key) or SHORTHAND.get(key) or corrected(key) or word
+        # "l'entrepôt", "d'identité": the word after the elided article
+        elided, _, rest = word.rpartition("'") if ELISION.match(word) else ("", "", word)
+        key = plain(rest)
+        if rest[0].isupper():
+            # a name, unless a French word opening the sentence ("Débloque le client 605")
+            before = text[: match.start()]
+            opening = not before.strip(" ¿¡\"'") or before.rstrip()[-1:] in ".?!"
+            translated = FRENCH.get(key) if french and opening else None
+            return f"{elided}'{translated}" if translated and elided else translated or word
+        # in a French sentence an unknown word is French (or has its accents): not a typo
+        fixed = FRENCH.get(key) or SHORTHAND.get(key)
+        if not fixed and not french and rest.isascii():
+            fixed = corrected(key)
+        if not fixed:
+            return word
+        return f"{elided}'{fixed}" if elided else fixed
 
     text = WORD.sub(replace, text)
     text = EURO_SIGN.sub(r"\1 euros", text)  # "119€": the sign would not survive plain()
     return COUNTED.sub(lambda match: NUMBER_WORDS[match.group(1).lower()], text)
+
+
+def is_french(text: str) -> bool:
+    """Whether a request is written in French: two of the small words only French has."""
+    words = set(re.findall(r"[a-z]+", plain(QUOTE.sub(" ", text))))
+    return len(words & FRENCH_MARKERS) >= 2 or bool(re.search(r"\best-ce\b", text, re.I))
 
 
 def corrected(word: str) -> str | None:

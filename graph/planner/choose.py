@@ -31,24 +31,27 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
                   "delivery", "delivered", "colissimo", "chronopost", "dpd", "ups", "label rate",
                   "quote"),
     "payments": ("payment", "pay", "paid", "refund", "capture", "card", "gateway",
-                 "transaction", "charge", "void", "stripe", "authorization"),
+                 "transaction", "charge", "void", "stripe", "authorization", "money back",
+                 "reimburse"),
     "warehouse": ("warehouse", "pick list", "picking", "capacity", "occupancy", "site",
-                  "locations"),
+                  "locations", "how full"),
     "documents": ("invoice", "credit note", "packing slip", "label", "pdf", "document", "zpl"),
     "fraud": ("fraud", "fraudulent", "suspicious", "block", "unblock", "blacklist", "scam",
-              "stolen card", "chargeback"),
+              "stolen card", "chargeback", "legit", "legitimate", "trust", "trustworthy",
+              "genuine"),
     "risk": ("risk", "risky", "weird", "odd", "anomaly", "anomalies", "unusual", "spike", "drop",
-             "abnormal", "outage", "exposed", "exposure"),
+             "abnormal", "outage", "exposed", "exposure", "acknowledge"),
     "knowledge": ("policy", "how do i", "how do we", "how to", "article", "help", "procedure",
                   "guide", "rule", "faq"),
     "after_sales": ("return", "rma", "warranty", "survey", "satisfaction", "satisfied", "nps",
                     "broken", "defective", "send back"),
     "backoffice": ("report", "dashboard", "config", "setting", "staff", "api key", "user",
                    "role", "revenue report", "kpi", "threshold"),
-    "quality": ("inspection", "inspect", "defect", "quality", "grade", "grading", "refurbish"),
+    "quality": ("inspection", "inspect", "defect", "quality", "grade", "grading", "refurbish",
+                "spot check", "audit", "scratched"),
     "monitoring": ("health", "heartbeat", "system alert", "latency", "uptime", "errors",
                    "is comptoir", "status of the system", "slow", "down", "agent", "event",
-                   "response time"),
+                   "response time", "on fire", "system"),
 }  # fmt: skip
 
 # Phrasings that settle the domain more than any single word does.
@@ -59,8 +62,23 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\bwhat (?:do|should|must) (?:i|we) do\b|"
         r"\bprocedure\b|\bpolic(?:y|ies)\b|"
         r"\b(?:our|the) (?:return|refund|shipping|warranty|delivery) (?:window|policy|deadline|"
-        r"period|rules?|terms)\b|\bare we allowed\b|\bcan (?:a|the) (?:customer|client|buyer)\b|"
-        r"\bis it (?:possible|allowed)\b")),
+        r"period|rules?|terms)\b(?!.*\bset\b)|\bare we allowed\b|"
+        r"\b(?:window|deadline|period|duration|length|rules?|terms) (?:de|of|for|on) (?:the |la |"
+        r"le |a |our )?(?:returns?|refunds?|shipping|warrant(?:y|ies)|garantie|delivery)\b|"
+        r"\bcan (?:a|the) (?:customer|client|buyer)\b|\bis it (?:possible|allowed)\b")),
+    # what the shop does as a rule, asked with no order or case to act on: "do we refund the
+    # shipping when someone sends stuff back?", "how long do refunds take to show up?"
+    ("knowledge", 0.55, re.compile(
+        r"^(?!.*\d)(?:.*\b(?:do|does|will|would|should) we (?:\w+ )?(?:refund|reimburse|accept|"
+        r"allow|charge|offer|cover|pay|give|take back|exchange|repair|replace|ship)\b|"
+        r".*\bhow long (?:do|does|will|would|should|can|is|are)\b)")),
+    # a setting's current value: "what's the return window set to?"
+    ("backoffice", 0.4, re.compile(r"\b(?:set to|currently set|current value)\b")),
+    # the help articles: "write a draft help article", "what does the help center say"
+    ("knowledge", 0.3, re.compile(r"\b(?:help |faq )?articles?\b|\bhelp cent(?:er|re)\b")),
+    ("knowledge", 0.5, re.compile(
+        r"\bwhat (?:does|do) (?:the|our|that|this) .{0,40}\b(?:articles?|help cent(?:er|re)|faq|"
+        r"guide|polic(?:y|ies)|procedure) (?:say|says|tell)\b")),
     # a setting named by its key (returns.window_days) or changed to a new value
     ("backoffice", 0.4, re.compile(
         r"(?<![@\w.])[a-z_]+\.[a-z_]+(?![\w@.])|\b(?:extend|shorten|lower|raise|increase|"
@@ -74,7 +92,61 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         NEW_ORDER.pattern,  # "she wants 2 Anker PowerCore"
         r"\bhow many orders\b", r"\bnumber of orders\b", r"\b(?:which|what) orders\b",
         r"\bwhat did \w+(?: \w+)? (?:buy|order|purchase)\b",
+        r"\bhow many (?:\w+ ){1,2}orders\b",  # "how many amazon orders"
+        r"\bwhat(?:'s| is) in (?:order|commande)\b|\bcontents? of (?:order|commande)\b",
+        r"(?:'s|\bher|\bhis|\btheir) (?:\w+ )?orders\b",  # a person's orders, all of them
     )))),
+    # an order held or moved along its statuses: "put 3993 on hold", "move it to processing"
+    ("orders", 0.3, re.compile(
+        r"\b(?:put|place|keep|leave)\b.{0,30}\bon hold\b|"
+        r"\b(?:move|set|change|put|switch|bump)\b.{0,30}\b(?:to|as|back to|in) "
+        r"(?:processing|pending)\b")),
+    # returns still running, or a person's: "does Isabelle Robin have returns open?"
+    ("after_sales", 0.25, re.compile(
+        r"\b(?:open|pending|ongoing|in progress) returns?\b|\breturns? (?:still )?(?:open|"
+        r"pending|ongoing|in progress)\b|(?:'s|\bher|\bhis|\btheir) (?:\w+ )?returns\b")),
+    # a record known by its number's prefix: "WAR-2026-000008" is a warranty claim
+    ("after_sales", 0.4, re.compile(r"\b(?:war|rma) \d{4} \d+\b")),
+    # a refund asked for: "refund the JBL from order 3963", "she wants her money back"
+    # (a return's refund is the returns team's)
+    ("payments", 0.25, re.compile(
+        r"^(?!.*\breturns?\b)(?:(?:please |pls |can you |could you )?(?:refund|reimburse)\b|"
+        r".*\bmoney back\b|.*\brefund (?:her|him|them|the customer|the buyer|in full)\b)")),
+    # a product put on a marketplace: "list the black JBL Flip 6 on Amazon at 129,90"
+    ("marketplace", 0.35, re.compile(
+        r"\b(?:list|put|sell|offer)\b.{0,60}\bon (?:amazon|cdiscount|back ?market|ebay|"
+        r"refurbed|fnac|mirakl|the marketplaces?)\b")),
+    # a carrier's price for a weight: "colissimo put their prices up: up to 1 kg is now 7,60"
+    ("transport", 0.35, re.compile(
+        r"\b(?:colissimo|chronopost|dpd|ups|gls|mondial relay|colis prive|dhl|fedex|la poste)\b"
+        r".{0,60}\b(?:prices?|rates?|tariffs?|costs?)\b|\b(?:up to|per|under|over) "
+        r"\d+(?:[.,]\d+)? ?kgs?\b")),
+    # a label to make again: "the label got torn, can we get another one"
+    ("documents", 0.3, re.compile(
+        r"\blabels?\b.{0,80}\b(?:another|a new|again|reprint|re print|redo)\b|\breprint\b")),
+    # a customer's call or e-mail to write down: "Emma called about 3988, log it"
+    ("customers", 0.3, re.compile(
+        r"\b(?:called|phoned|rang|emailed|wrote|messaged|complained)\b.{0,80}\b(?:log|note|"
+        r"record)\b|\b(?:log|note|record) (?:the|a|her|his|their|this|that) (?:call|complaint|"
+        r"e ?mail|conversation|interaction)\b")),
+    # whether someone is who they say: "can we trust whoever placed 3928?"
+    ("fraud", 0.3, re.compile(
+        r"\b(?:can|should) we trust\b|\b(?:is|are|looks?) (?:\w+ ){0,3}legit\b|"
+        r"\b(?:fishy|shady|dodgy)\b")),
+    # an alert raised by hand: "raise a high severity alert from payments"
+    ("monitoring", 0.3, re.compile(r"\b(?:raise|open|create|fire|log)\b.{0,40}\balert\b")),
+    # a vague question about the shop as a whole: "how are we doing today?"
+    ("backoffice", 0.3, re.compile(
+        r"\bhow (?:are|is) (?:we|things|business|the shop|the store)(?: doing| going)?\b|"
+        r"\bhow's (?:business|it going)\b")),
+    # whether anything is broken: "is anything on fire?", "is everything OK with the system?"
+    ("monitoring", 0.3, re.compile(
+        r"\bon fire\b|\banything (?:wrong|broken|down|failing)\b|"
+        r"\b(?:everything|all|tout) (?:ok|okay|fine|running|alright|good|va bien)\b")),
+    # goods coming in: "we just received 20 cables at Lyon", "book them in"
+    ("inventory", 0.3, re.compile(
+        r"\b(?:received|receiving|got|took delivery of)\s+\d+\s+(?!returns?\b)|"
+        r"\bbook (?:them|it|those|these|the \w+) in\b|\bgoods in\b")),
     # a count of a SKU: "received 10 LOG-MXMASTER3S-GRAP", "move 2 MAR-EMBERTONII-CREA"
     ("inventory", 0.2, re.compile(r"\b\d+\s*(?:x\s*)?[a-z0-9]{2,}-[a-z0-9]{2,}")),
     ("payments", 0.35, re.compile(
@@ -86,7 +158,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("risk", 0.25, re.compile(r"\bat risk\b|\bexposed\b|\bexposure\b")),
     # a new price with no currency: "Nest Mini charcoal should be 49,90 now" (not a rate's)
     ("products", 0.2, re.compile(
-        r"^(?!.*\brates?\b).*\b(?:should be|now|to|at)\s+\d+[.,]\d{2}\b")),
+        r"^(?!.*\b(?:rates?|kgs?)\b).*\b(?:should be|now|to|at)\s+\d+[.,]\d{2}\b")),
     ("products", 0.3, re.compile(
         r"\bsales?\b.{0,40}\b(?:stock|inventory)\b|\b(?:stock|inventory)\b.{0,40}\bsales?\b")),
     ("marketplace", 0.3, re.compile(r"\bbuffer\b")),
@@ -100,10 +172,20 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
 )  # fmt: skip
 
 
-def rank_agents(text: str) -> list[tuple[str, float]]:
+RULE_QUESTION = 0.45  # the weight of the knowledge patterns that ask what the shop's rule is
+# "write a draft article titled …: <its text>", "send the buyer a message: <its text>": what
+# follows the colon is content, not intent
+WRITTEN = re.compile(
+    r"^(.{0,120}?\b(?:articles?|notes?|messages?|reply|e-?mail|text|body)\b[^:]{0,80}):\s.*$",
+    re.I | re.S,
+)
+
+
+def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, float]]:
     """Agents by how well they fit a request, best first. Quoted text (a message to send, a
-    note to write) is content, not intent, and is left out."""
-    text = QUOTED.sub(" ", text)
+    note to write) is content, not intent, and is left out. `places` are the shop's own
+    sites (warehouse names, towns, codes): naming one is a word of the warehouse domain."""
+    text = WRITTEN.sub(r"\1", QUOTED.sub(" ", text))
     # an e-mail's domain ("fontaine.fr") is not a setting's key ("returns.window_days")
     lowered = plain(EMAIL.sub(" email ", text)).replace("-", " ")
     scores = agent_index().scores(text)
@@ -112,15 +194,21 @@ def rank_agents(text: str) -> list[tuple[str, float]]:
     for agent, weight, pattern in DOMAIN_PATTERNS:
         if pattern.search(lowered):
             patterns[agent] = max(patterns.get(agent, 0.0), weight)
+    # a question about a rule ("do we refund the shipping when…?"): its action and domain
+    # words are the rule's topic, not something to do
+    rule = patterns.get("knowledge", 0.0) >= RULE_QUESTION and not re.search(r"\d", lowered)
     # "Chloé Fontaine's address": a person named in words, unless staff are the subject
     person = (
         bool(person_names(text)) and not re.search(r"\d", text) and "backoffice" not in patterns
     )
     ranked = []
     for agent, similarity in zip(scores.agents, scores.combined, strict=True):
-        score = float(similarity) + 0.12 * min(hits(lowered, DOMAIN_WORDS[agent]), 2)
+        said = hits(lowered, DOMAIN_WORDS[agent])
+        if agent == "warehouse" and not said and places:
+            said = min(hits(lowered, places), 1)  # "the Lille site": one warehouse named
+        score = float(similarity) + (0.06 if rule else 0.12) * min(said, 2)
         score += patterns.get(agent, 0.0)
-        if named and any(t.startswith(named[0]) for t in AGENT_SPECS[agent].tools):
+        if named and not rule and any(t.startswith(named[0]) for t in AGENT_SPECS[agent].tools):
             score += 0.1  # the agent owns a tool doing the action the request names first
         if agent == "customers" and person:
             score += 0.12
@@ -137,8 +225,15 @@ GENERIC_NAME_WORDS = frozenset(
 # Ids the planner can find from words, through a look-up tool.
 LOOKED_UP = frozenset(
     {"customer_id", "product_id", "variant_id", "warehouse_id", "from_warehouse_id",
-     "to_warehouse_id", "connection_id", "user_id", "key"}
+     "to_warehouse_id", "connection_id", "user_id", "key", "carrier_id", "category_id"}
 )  # fmt: skip
+# What a request states rather than asks for: "which orders failed to sync", "check that the
+# refund went through", "why did the payment fail": the verbs there name no action.
+STATED = re.compile(
+    r"\b(?:fail(?:ed|s)?|unable|refused|forgot) to \w+|\b(?:did not|didn't|never|wasn't|"
+    r"weren't) \w+|\b(?:check|see|verify|confirm|make sure)\s+(?:that|if|whether)\b.*$|"
+    r"\bwhy (?:did|was|were|is|has|have|does|do)\b.*$"
+)
 BY_ORDER_IDS = frozenset({"payment_id", "shipment_id", "return_id", "document_id"})
 
 
@@ -154,7 +249,14 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
 
     lowered = plain(text)
     similarity = agent_index().tool_similarity(text, tool_names)
-    said = actions(lowered)
+    asked = actions(STATED.sub(" ", lowered))
+    # a verb the request only states names no write ("failed to sync"), but still a read
+    # ("why is there stock reserved?")
+    said = [
+        prefixes for prefixes in actions(lowered)
+        if prefixes in asked
+        or not any(_writes(n) for n in tool_names if n.startswith(prefixes))
+    ]  # fmt: skip
     # an action none of these tools does ("book" for the stock team) picks none of them
     named = [p for p in said if any(name.startswith(p) for name in tool_names)]
     choices = []
@@ -165,7 +267,9 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
             score += 0.3 if matched[0] == 0 else 0.05
         elif said and _writes(name) and not _is_read_word(lowered):
             score -= 0.05
-        if not said and _writes(name):
+        # a request with no action word that states every value a write needs records them
+        gives_every_value = not said and _writes(name) and _gives_every_value(text, found, name)
+        if not said and _writes(name) and not gives_every_value:
             score -= 0.2  # a request with no action word is a question: prefer reads
         fields = REGISTRY[name].args_model.model_fields
         required = [n for n, info in fields.items() if info.is_required()]
@@ -182,6 +286,10 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
         if name.startswith("get_") and any(p in found.ids for p in required):
             score += 0.05
         score += _fits_the_measure(lowered, found, fields)
+        if gives_every_value:
+            score += 0.15  # "survey 1413: 4/5 and 8 out of 10": the request fills this write
+        if name.startswith("list_") and _names_a_filter(lowered, fields):
+            score += 0.1  # "orders stuck in pending": a listing by the state the request names
         # a tool's name is its summary: "fraud history", "pick list", "system alerts"
         named_words = [w.removesuffix("s") for w in name.split("_") if w not in GENERIC_NAME_WORDS]
         score += 0.08 * min(hits(lowered.replace("-", " "), tuple(named_words)), 2)
@@ -201,6 +309,32 @@ def _fits_the_measure(lowered: str, found: Found, fields: dict[str, Any]) -> flo
     if TOP_N.search(lowered) and "top" in fields:
         bonus += 0.1
     return bonus
+
+
+def _gives_every_value(text: str, found: Found, name: str) -> bool:
+    """Whether the request states every value a write needs, two or more of them besides
+    ids and free text ("score 4, nps 8"), so that nothing is left to ask."""
+    from graph.planner.fill import FREE_TEXT, Known, fill
+    from tools.base import REGISTRY
+
+    spec = REGISTRY[name]
+    required = [n for n, info in spec.args_model.model_fields.items() if info.is_required()]
+    values = [n for n in required if not n.endswith("_id") and n not in FREE_TEXT]
+    if len(values) < 2:
+        return False
+    filled = fill(spec, Known(text, found))
+    return not filled.missing
+
+
+def _names_a_filter(lowered: str, fields: dict[str, Any]) -> bool:
+    """Whether the request names a status this listing filters on."""
+    from graph.planner.fill import _choice, _choices
+
+    for name, info in fields.items():
+        options = _choices(info.annotation) if name.endswith("status") else []
+        if options and _choice(name, options, lowered) is not None:
+            return True
+    return False
 
 
 def _writes(name: str) -> bool:

@@ -37,6 +37,12 @@ ID_NOUNS: dict[str, tuple[str, ...]] = {
     "order_line_id": ("line", "order line"),
     "category_id": ("category",),
     "payment_method_id": ("payment method", "card"),
+    "message_id": ("message", "buyer message"),
+}
+# Numbers the shop gives its records ("RMA-2026-000184", "WAR-2026-000008"): the id they end in.
+RECORD_NUMBERS: dict[str, re.Pattern[str]] = {
+    "return_id": re.compile(r"\bRMA-\d{4}-0*(\d{1,9})\b", re.I),
+    "claim_id": re.compile(r"\bWAR-\d{4}-0*(\d{1,9})\b", re.I),
 }
 
 _NUMBER = r"#?\s*(\d{1,9})\b"
@@ -50,6 +56,7 @@ MONEY = re.compile(
 QUANTITY = re.compile(r"\b(\d{1,6})\s*(?:x\b|units?|pcs|pieces|items?|copies|phones|devices)", re.I)
 ISO_DATE = re.compile(r"\b(20\d\d)-(\d\d)-(\d\d)\b")
 LAST_DAYS = re.compile(r"\b(?:last|past)\s+(\d{1,3})\s+days?\b", re.I)
+LAST_WEEKS = re.compile(r"\b(?:last|past)\s+(\d{1,2}|two|three|four)\s+weeks?\b", re.I)
 MONTHS = tuple(
     """
     january february march april may june july august september october november
@@ -81,10 +88,15 @@ def extract(text: str, today: date) -> Found:
     def claim(match: re.Match[str]) -> None:
         claimed.append(match.span())
 
+    for name, pattern in RECORD_NUMBERS.items():
+        for match in pattern.finditer(text):
+            found.ids.setdefault(name, int(match.group(1)))
+            claim(match)
     for kind, pattern in (("emails", EMAIL), ("ips", IP), ("skus", SKU)):
         for match in pattern.finditer(text):
-            getattr(found, kind).append(match.group(0))
-            claim(match)
+            if not _overlaps(match.span(), claimed):
+                getattr(found, kind).append(match.group(0))
+                claim(match)
     for match in CARD.finditer(text):
         digits = re.sub(r"\D", "", match.group(0))
         if 13 <= len(digits) <= 19 and not _overlaps(match.span(), claimed):
@@ -169,6 +181,9 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
         return (today, today), today
     if match := LAST_DAYS.search(lowered):
         return (today - timedelta(days=int(match.group(1)) - 1), today), None
+    if match := LAST_WEEKS.search(lowered):
+        count = {"two": 2, "three": 3, "four": 4}.get(match.group(1)) or int(match.group(1))
+        return (today - timedelta(days=7 * count - 1), today), None
     week_start = today - timedelta(days=today.weekday())
     if "last week" in lowered:
         return (week_start - timedelta(days=7), week_start - timedelta(days=1)), None

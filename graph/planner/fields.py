@@ -36,6 +36,21 @@ RENAME = re.compile(
     r"new (?:name|title)(?: is)?:?)\s+(.+)$",
     re.I,
 )
+# "a new category called Cameras", "a collection named 'Gaming'"
+CALLED = re.compile(r"\b(?:called|named)\s+(['\"«]?[A-Z0-9][^,.;:!?]*)")
+
+
+CATEGORY_NAMED = re.compile(
+    r"\b(?:in|from|under) the ([a-z][\w-]+) category\b|\bcategory:?\s+'?([a-z][\w-]+)"
+)
+SNAKE_WORD = re.compile(r"(?<![\w.@])[a-z]+(?:_[a-z]+)+(?![\w.@])")
+OUT_OF = {"score": "5", "nps": "10"}
+
+
+def _rating(name: str, lowered: str) -> int | None:
+    """A survey answer: "4/5", "8 out of 10"."""
+    match = re.search(rf"\b(\d{{1,2}})\s*(?:/|out of|on)\s*{OUT_OF[name]}\b", lowered)
+    return int(match.group(1)) if match else None
 
 
 def words_of(name: str) -> str:
@@ -54,10 +69,18 @@ def named_number(name: str, lowered: str) -> float | None:
     if after:
         return float(after.group(1).replace(",", "."))
     last_word = label.split()[-1]
-    before = re.search(rf"(-?\d+(?:[.,]\d+)?)\s+{re.escape(last_word)}\b", lowered)
+    said = "|".join(re.escape(w) for w in (last_word, *SAID_AS.get(last_word, ())))
+    before = re.search(rf"(-?\d+(?:[.,]\d+)?)\s+(?:{said})\b", lowered)
     if before and len(last_word) > 3:
         return float(before.group(1).replace(",", "."))
     return None
+
+
+# Other words people count a field's unit in: "2000 bins", "2 business days"
+SAID_AS: dict[str, tuple[str, ...]] = {
+    "locations": ("bins", "slots", "bin locations", "storage locations"),
+    "days": ("business days", "working days", "day"),
+}
 
 
 def decimal_euros(text: str) -> int | None:
@@ -89,6 +112,8 @@ def quoted_for(name: str, text: str, required: bool = False) -> str | None:
     if name in ("name", "title") and (rename := RENAME.search(text)):
         value = rename.group(1).strip()
         return quotes[0] if quotes else value.strip(" .'\"")
+    if name in ("name", "title") and required and (called := CALLED.search(text)):
+        return quotes[0] if quotes else called.group(1).strip(" '\"«»")
     label = words_of(name)
     if quotes and re.search(rf"\b{re.escape(label)}\b", lowered):
         return quotes[0]
@@ -157,7 +182,7 @@ def quantity(text: str) -> int | None:
 def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
     """The value of a field read by its name, or None."""
     lowered = plain(text)
-    if name == "weight_grams":
+    if name.endswith("weight_grams"):  # "2 kg", "up to 5 kg" for a rate's max weight
         return weight_grams(lowered)
     if name == "country":
         return country(lowered)
@@ -190,6 +215,12 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
         return next((agent for agent in AGENTS if re.search(rf"\b{agent}\b", lowered)), None)
     if name == "is_active":
         return activity_flag(lowered)
+    if name == "category" and kind is str and (group := CATEGORY_NAMED.search(lowered)):
+        return group.group(1) or group.group(2)  # "the help articles in the shipping category"
+    if name == "type" and kind is str and (event := SNAKE_WORD.search(lowered)):
+        return event.group(0)  # "the latest low_stock events"
+    if name in ("score", "nps") and (rating := _rating(name, lowered)) is not None:
+        return rating
     if kind is int and not name.endswith("_id"):
         number = named_number(name, lowered)
         if number is not None:

@@ -10,13 +10,14 @@ from typing import Any
 from pydantic.fields import FieldInfo
 
 from graph.planner.extract import STOP, Found, keywords, person_names, plain, reason
-from graph.planner.fields import decimal_euros, field_value, quantity
+from graph.planner.fields import country, decimal_euros, field_value, quantity
 from tools.base import ToolSpec
 
 FREE_TEXT = ("reason", "note", "resolution", "fault_description", "comment", "detail", "notes")
 ASIDES = ("note", "notes", "comment", "detail")  # extras a request gives in those words
 SEARCH_TEXT = ("query", "search")
 FILLED_BY_GRAPH = ("idempotency_key",)  # derived from the thread and the tool call
+FOR_DAYS = re.compile(r"\b(?:for|during)\s+(\d{1,3})\s+days?\b")
 
 
 @dataclass
@@ -73,6 +74,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return _lines(spec, known)
     if name.endswith("_id") and kind is int:
         return found.ids.get(name)
+    if name.endswith("_ids") and typing.get_origin(kind) is list and name[:-1] in found.ids:
+        return [found.ids[name[:-1]]]  # "mark buyer message 156 as read"
     if name == "sku":
         return found.skus[0] if found.skus else None
     if name == "skus":
@@ -81,14 +84,21 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.money_cents[0] if found.money_cents else decimal_euros(text)
     if name == "quantity":
         count = found.quantities[0] if found.quantities else quantity(text)
+        if count is None and "sku" in spec.args_model.model_fields:
+            count = _leading_count(text)  # "move 3 teal JBL Flip 6 from Paris to Lyon"
         return _signed(count, spec, lowered)
     if name in FREE_TEXT and not _choices(info.annotation):
+        if name == "detail" and spec.writes and (aside := re.search(r",\s*([^,]{8,})$", text)):
+            return aside.group(1).strip(" .!")  # "a degraded heartbeat, the API keeps timing out"
         if name in ASIDES and not info.is_required() and not re.search(rf"\b{name[:4]}", lowered):
             return None  # a note or a comment only when the request gives one
         # a write keeps its why for the audit trail, even where the tool does not insist
         keep_why = info.is_required() or (spec.writes and name == "reason")
         return reason(text) or (text[:200] if keep_why else None)
     if name == "value" and spec.name == "set_config":
+        key = str(known.resolved.get("key") or "")
+        if key.endswith("_cents") and (found.money_cents or decimal_euros(text)):
+            return found.money_cents[0] if found.money_cents else decimal_euros(text)  # 60€
         setting = re.search(r"\bto\s+(-?\d+(?:\.\d+)?|true|false|on|off|'[^']*')", lowered)
         if setting:
             raw = setting.group(1).strip("'")
@@ -104,6 +114,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.period[0].isoformat()
     if name in ("end", "placed_to") and found.period:
         return found.period[1].isoformat()
+    if name == "days" and (explicit := FOR_DAYS.search(lowered)):
+        return int(explicit.group(1))  # "block that ip for 30 days", whatever "tonight" says
     if name == "days" and found.period and "start" not in spec.args_model.model_fields:
         return (found.period[1] - found.period[0]).days + 1  # "between 27 Oct and 2 Nov"
     if name == "day" and found.day:
@@ -119,6 +131,18 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return int(match.group(1)) if match else None
     if spec.name in ("block_entity", "unblock_entity"):
         return _blocked_entity(name, known)
+    if (
+        name in ("first_name", "last_name")
+        and spec.name.startswith("update_")
+        and not (re.search(r"\b(?:name|renam\w*|called|spelt|spelled)\b", lowered))
+    ):
+        return None  # the name that finds the customer is not a new one to record
+    if name == "name" and info.is_required() and "city" in spec.args_model.model_fields:
+        if (value := field_value(name, kind, text, True)) is not None:
+            return value
+        return field_value("city", kind, text)  # a new site is known by its city
+    if name == "marketing_opt_in":
+        return _opt_in(lowered)
     if (value := field_value(name, kind, text, info.is_required())) is not None:
         return value
     if kind is bool:
@@ -206,6 +230,23 @@ def _blocked_entity(name: str, known: Known) -> Any:
     return reason(known.text) or known.text[:200] if name == "reason" else None
 
 
+OPT_OUT = re.compile(
+    r"\b(?:opt(?:s|ed)? out|unsubscribe\w*|stop (?:sending|emailing)|no (?:more|longer) "
+    r"(?:wants? )?(?:newsletters?|marketing|promo)|(?:does not|doesn't|do not|don't) want "
+    r"(?:any )?(?:newsletters?|marketing|promo))"
+)
+OPT_IN = re.compile(
+    r"\b(?:opt(?:s|ed)? in|subscribe[sd]?|wants? (?:the |our )?(?:newsletters?|promo))"
+)
+
+
+def _opt_in(lowered: str) -> bool | None:
+    """Marketing consent from how people say it: "stop sending her newsletters"."""
+    if OPT_OUT.search(lowered):
+        return False
+    return True if OPT_IN.search(lowered) else None
+
+
 def _flag(name: str, lowered: str) -> bool | None:
     if name == "helpful":
         if re.search(r"\b(not helpful|unhelpful|useless|did not help|didn't help)\b", lowered):
@@ -219,7 +260,14 @@ def _choice(name: str, choices: list[str], lowered: str) -> str | None:
     """The enum value the request names, in full or by its stem ("adjust" -> adjustment,
     "pause" -> paused)."""
     hits = [choice for choice in choices if _names_choice(choice, lowered)]
+    if "all" in choices and INCLUSIVE.search(lowered):
+        return "all"  # "every alert we ever had, resolved ones included"
+    if name == "zone" and (code := country(lowered)) in choices:
+        return code  # "France standard" -> FR
     return max(hits, key=len) if hits else None
+
+
+INCLUSIVE = re.compile(r"\b(?:included|including|every|ever|whatever (?:the )?status|any status)\b")
 
 
 # Enum values said in other words: "phoned asking when..." is a question, "write them off"
@@ -234,7 +282,8 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
                            "broken on arrival", "damaged in the post"),
     "defective": ("faulty", "does not work", "doesn't work", "stopped working"),
     "wrong_item": ("wrong item", "wrong product", "wrong colour", "wrong color", "wrong size"),
-    "pending": ("waiting for payment", "awaiting payment", "not paid", "unpaid"),
+    "pending": ("waiting for payment", "awaiting payment", "not paid", "unpaid", "nobody paid"),
+    "cancellations": ("cancelation", "cancelations", "cancelling", "canceling"),
     "marketplace": ("amazon", "cdiscount", "back market", "backmarket", "refurbed", "mirakl",
                     "fnac", "ebay"),
 }  # fmt: skip

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from graph.planner.extract import STOP, VERBS, keywords, person_names, plain
+from graph.planner.extract import ASKING, STOP, VERBS, keywords, person_names, plain
 from graph.planner.fill import Known, noun_words, record_words
 from tools.base import ToolSpec
 
@@ -31,10 +31,20 @@ def lookup_for(
     """A read-only look-up that can resolve an id named in words: a missing one, or an
     optional warehouse the request names ("in Lyon")."""
     text = known.text
+    # a customer to block named in words ("block Alexandre Fabre's account") or as the buyer
+    # of an order ("cancel 3928 and block that customer")
+    blocks_customer = (
+        spec.name == "block_entity"
+        and "value" in missing
+        and not (known.found.emails or known.found.ips)
+        and "customer_id" not in known.found.ids
+    )
     names_customer = (
-        "customer_id" in missing
+        blocks_customer
+        or "customer_id" in missing
         or ("customer_id" in spec.args_model.model_fields and "customer_id" not in known.found.ids)
         or ("order_id" in missing and "customer_id" not in known.found.ids)  # "Jade's order"
+        or ("return_id" in missing and "customer_id" not in known.found.ids)  # "Chloé's return"
     )
     if names_customer and "customer_lookup" not in known.resolved:
         names = person_names(text) or _named_earlier(known)
@@ -58,7 +68,8 @@ def lookup_for(
     wants_order_lines = "lines" in missing and spec.name == "request_return"
     if wants_order_lines and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}
-    if "customer_id" in missing and order_id and "order_lookup" not in known.resolved:
+    needs_buyer = "customer_id" in missing or blocks_customer
+    if needs_buyer and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}  # "check the customer of order 3992"
     customer_id = known.found.ids.get("customer_id") or known.resolved.get("customer_id")
     if "order_id" in missing and customer_id and "orders_lookup" not in known.resolved:
@@ -72,12 +83,16 @@ def lookup_for(
         wanted |= {"sku"}  # the product named in words, to a SKU
     if ("warehouse_id" in fields or "stock_level_id" in missing) and WAREHOUSE_HINT.search(text):
         wanted.add("warehouse_id")  # optional, but named: "in Lyon", "the Paris warehouse"
+    if "stock_level_id" in missing and not known.found.skus:
+        wanted.add("sku")  # "the reorder point of the Echo Dot charcoal in Lyon"
     if _reads_a_products_stock(spec, known):
         wanted.add("variant_id")  # "how many red JBL Flip 6 are left?"
     order_id = known.found.ids.get("order_id")
     for name, (tool, _) in BY_ORDER.items():
         if name in wanted and order_id and tool not in known.resolved:
             return tool, {"order_id": order_id}
+    if "return_id" in wanted and customer_id and "list_customer_returns" not in known.resolved:
+        return "list_customer_returns", {"customer_id": customer_id}  # "Chloé Perrin's return"
     if wanted & {"warehouse_id", "from_warehouse_id", "to_warehouse_id"} and (
         "warehouse_lookup" not in known.resolved
     ):
@@ -131,7 +146,32 @@ def _product_query(wanted: set[str], known: Known, spec: ToolSpec) -> str | None
     needs the variant's id, else the product named in words."""
     if "variant_id" in wanted and known.found.skus:
         return known.found.skus[0]
-    return product_phrase(known.text) or keywords(known.text, drop=noun_words(spec) | PRODUCT_NOISE)
+    return (
+        product_phrase(known.text)
+        or _longest_run(known.text, noun_words(spec) | PRODUCT_NOISE)  # "the Echo Dot charcoal"
+        or product_phrase(known.text, people_too=True)
+        or keywords(known.text, drop=noun_words(spec) | PRODUCT_NOISE)
+    )
+
+
+def _longest_run(text: str, drop: set[str] | frozenset[str]) -> str | None:
+    """The longest run of naming words, between the request's small words and verbs: "2
+    dualsense cosmic red got damaged at marseille" -> "dualsense cosmic red"."""
+    ignored = STOP | VERBS | ASKING | drop | STATES
+    runs: list[list[str]] = [[]]
+    for word in re.findall(r"[\w'-]+", text):
+        if plain(word) in ignored or word.isdigit():
+            runs.append([])
+        else:
+            runs[-1].append(word)
+    best = max(runs, key=len)
+    return " ".join(best) if len(best) >= 2 else None
+
+
+# Words that say what happened to a thing, not what it is
+STATES = frozenset(
+    """damaged broken missing lost stolen arrived received came back left warehouse""".split()  # noqa: SIM905
+)
 
 
 def resolve(tool: str, result: Any, known: Known) -> None:
@@ -272,7 +312,7 @@ PRODUCT_PHRASE = re.compile(
 )
 
 
-def product_phrase(text: str) -> str | None:
+def product_phrase(text: str, people_too: bool = False) -> str | None:
     """The product a request names the way people write it: 'the JBL Flip 6 black', 'the
     Galaxy S23 refurb' -> 'JBL Flip 6', 'Galaxy S23'."""
     runs = [
@@ -284,7 +324,7 @@ def product_phrase(text: str) -> str | None:
         and plain(m.group(0).split()[0]) not in STOP | VERBS
     ]
     # a run that is only a person's name is not a product ("Nintendo Switch OLED" is)
-    runs = [r for r in runs if len(r) > 2 and r not in person_names(r)]
+    runs = [r for r in runs if len(r) > 2 and (people_too or r not in person_names(r))]
     return max(runs, key=len) if runs else None
 
 

@@ -15,20 +15,26 @@ accuracy is measured like any model's. Deterministic, and it says plainly what i
 import json
 import re
 import uuid
+import weakref
 from typing import Any
 
+import sqlalchemy as sa
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langgraph.runtime import get_runtime
+from sqlalchemy.engine import Engine
 
 from agents import agent_of
 from db.base import utc_now
+from graph.actions import hits
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
 from graph.planner.choose import rank_agents, rank_tools
 from graph.planner.extract import extract
 from graph.planner.fill import Known, fill
 from graph.planner.lookups import lookup_for, resolve
-from graph.router import split_intents
+from graph.referents import REFERENTS, pointed_at
+from graph.router import MEASURE_OF_IT, split_intents
 from graph.wording import normalize, plain
 from tools.base import REGISTRY
 
@@ -41,6 +47,13 @@ CANNOT = (
 )
 PART = re.compile(r"\n\(Your part: (.+)\)\s*$", re.S)
 REFERS_BACK = re.compile(r"\b(?:it|its|them|that one|this one|the same)\b", re.I)
+# a message about what the last turn showed: "start it", "acknowledge that alert", "the
+# packing slip too", "the Face ID one", "the customer behind it"
+POINTS_BACK = re.compile(
+    r"\b(?:it|its|them|they|those|these|that|this|the same|too|as well|also|behind it)\b|"
+    r"\bthe [\w -]{1,30} one\b",
+    re.I,
+)
 
 
 class OfflinePlanner(ToolCallingModel):
@@ -70,9 +83,12 @@ class OfflinePlanner(ToolCallingModel):
         request = normalize(_last_human(messages))
         if off_topic(request):
             return AIMessage(content=CANNOT)
+        places = shop_places()
         calls: list[dict[str, Any]] = []
-        for clause in intents(request):
-            agent, score = rank_agents(clause)[0]
+        for clause in intents(request, places):
+            agent, score = rank_agents(clause, places)[0]
+            if score < AGENT_FLOOR and names_a_place(clause, places):
+                agent, score = "warehouse", AGENT_FLOOR  # "how did Gennevilliers do?": the site
             if score < AGENT_FLOOR:
                 continue
             same = next((c for c in calls if c["name"] == f"ask_{agent}"), None)
@@ -81,7 +97,7 @@ class OfflinePlanner(ToolCallingModel):
             else:
                 calls.append(_call(f"ask_{agent}", {"task": clause}))
         if not calls:
-            agent, score = rank_agents(request)[0]
+            agent, score = rank_agents(request, places)[0]
             if score < AGENT_FLOOR:
                 return AIMessage(content=CANNOT)
             calls.append(_call(f"ask_{agent}", {"task": request}))
@@ -103,7 +119,8 @@ class OfflinePlanner(ToolCallingModel):
         if part and not known.found.skus and REFERS_BACK.search(focus):
             known.found.skus = extract(request, today).skus  # "... and put it at 119€"
         done = _calls_made(messages[task_index + 1 :])
-        own = [n for n in names if agent_of(n) == agent_of(names[0])]  # not the shared look-ups
+        agent = agent_of(names[0])
+        own = [n for n in names if agent_of(n) == agent]  # not the shared look-ups
         choice = rank_tools(focus, own, known.found)[0]
         for tool, _, result, ok in done:
             if tool == choice.name:
@@ -114,6 +131,18 @@ class OfflinePlanner(ToolCallingModel):
                 resolve(tool, result, known)
         spec = REGISTRY[choice.name]
         filled = fill(spec, known)
+        records, asked_before = _last_turn(messages[:task_index])
+        # "start it", "acknowledge that alert", "the packing slip too", or more of the same
+        # agent's work ("done, both units passed")
+        goes_on = POINTS_BACK.search(focus) or any(
+            REGISTRY[r["tool"]].agent == agent for r in records if r["tool"] in REGISTRY
+        )
+        if filled.missing and goes_on:
+            for name in filled.missing:
+                value = pointed_at(records, name, focus, asked_before)
+                if value is not None:
+                    known.resolved[name] = value
+            filled = fill(spec, known)
         lookup = lookup_for(filled.missing, known, spec)
         if lookup and lookup[0] in names and lookup[0] not in [d[0] for d in done]:
             return AIMessage(content="", tool_calls=[_call(*lookup)])
@@ -124,19 +153,67 @@ class OfflinePlanner(ToolCallingModel):
 
 # What no shop operation is about: verse, jokes, food, weather, travel, sport, politics.
 OFF_TOPIC = re.compile(
-    r"\b(?:poems?|poetry|songs?|jokes?|recipes?|bake|baking|cook|cooking|eat|eating|lunch|"
-    r"dinner|breakfast|weather|forecast|"
-    r"trains?|flights?|hotels?|restaurants?|movies?|football|elections?|capital of)\b"
+    r"\b(?:poems?|poetry|poemes?|songs?|jokes?|blagues?|recipes?|recettes?|bake|baking|cook|"
+    r"cooking|eat|eating|lunch|dinner|breakfast|weather|forecast|meteo|temps fera|pleut|rain|"
+    r"raining|snow|snowing|sunny|trains?|flights?|hotels?|restaurants?|movies?|football|"
+    r"elections?|capital of)\b"
+)
+# Nouns only the shop's operations have: a clause naming one is a request to the shop.
+SHOP_NOUNS = re.compile(
+    r"\b(?:orders?|refunds?|invoices?|stock|inventory|warehouses?|customers?|products?|skus?|"
+    r"shipments?|carriers?|payments?|api keys?|staff|returns?|warrant(?:y|ies)|offers?|"
+    r"listings?|marketplaces?|alerts?|reports?|settings?|catalogu?e?|accounts?|labels?)\b"
 )
 
 
 def off_topic(request: str) -> bool:
-    """A request about something outside the shop, naming nothing of it (no id, no code)."""
+    """A request about something outside the shop, naming nothing of it (no id, no code). A
+    shop request that mentions something else on the side ("revoke his api key, his laptop
+    was stolen on the train") is not: one of its clauses is about the shop alone."""
     lowered = plain(request)
-    return bool(OFF_TOPIC.search(lowered)) and not re.search(r"\d|[A-Z]{2,}-", request)
+    if not OFF_TOPIC.search(lowered) or re.search(r"\d|[A-Z]{2,}-", request):
+        return False
+    clauses = re.split(r"[,;:.!?\u2014\u2013]\s*", lowered)
+    return not any(SHOP_NOUNS.search(c) and not OFF_TOPIC.search(c) for c in clauses)
 
 
-def intents(request: str) -> list[str]:
+# Words of warehouse names that do not name the place: "Lyon Saint-Priest (main)".
+SITE_WORDS = frozenset({"main", "hub", "warehouse", "depot", "site", "centre", "center"})
+_places: "weakref.WeakKeyDictionary[Engine, tuple[str, ...]]" = weakref.WeakKeyDictionary()
+
+
+def shop_places() -> tuple[str, ...]:
+    """The shop's own sites as merchants name them: its warehouses' names and towns ("lyon",
+    "saint priest", "gennevilliers"), read once per database from the run's engine. Empty
+    outside a graph run."""
+    try:
+        engine = getattr(get_runtime().context, "engine", None)
+    except (RuntimeError, AttributeError, KeyError):
+        return ()
+    if not isinstance(engine, Engine):
+        return ()
+    if engine not in _places:
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(sa.text("SELECT name, city FROM warehouses")).all()
+        except sa.exc.SQLAlchemyError:
+            return ()
+        words = {
+            " ".join(part.split("-"))
+            for row in rows
+            for text in row
+            for part in re.split(r"[\s()/,]+", plain(text or ""))
+            if len(part) >= 4 and part not in SITE_WORDS
+        }
+        _places[engine] = tuple(sorted(words))
+    return _places[engine]
+
+
+def names_a_place(text: str, places: tuple[str, ...]) -> bool:
+    return bool(places) and hits(plain(text).replace("-", " "), places) > 0
+
+
+def intents(request: str, places: tuple[str, ...] = ()) -> list[str]:
     """The request's intents: its clauses, or its two halves around an "and" when each half
     clearly belongs to a different agent ("defect rate of product 1 and the capacity of
     warehouse 1")."""
@@ -144,8 +221,10 @@ def intents(request: str) -> list[str]:
     if len(clauses) > 1:
         return clauses
     halves = re.split(r",?\s+and\s+", request, maxsplit=1)
+    if len(halves) == 2 and MEASURE_OF_IT.fullmatch(plain(halves[1]).strip(" ?")):
+        return clauses  # "… and how much revenue": a measure of the same thing
     if len(halves) == 2 and all(len(half.split()) >= 3 for half in halves):
-        (first, first_score), (second, second_score) = (rank_agents(h)[0] for h in halves)
+        (first, first_score), (second, second_score) = (rank_agents(h, places)[0] for h in halves)
         if first != second and min(first_score, second_score) >= SPLIT_FLOOR:
             return halves
     return clauses
@@ -179,6 +258,15 @@ def _last_human(messages: list[BaseMessage]) -> str:
 
 def _earlier_requests(messages: list[BaseMessage]) -> list[str]:
     return [str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)]
+
+
+def _last_turn(messages: list[BaseMessage]) -> tuple[list[dict[str, Any]], str]:
+    """The records of what the last answered turn worked on, and the request it answered."""
+    for index in range(len(messages) - 1, -1, -1):
+        message = messages[index]
+        if isinstance(message, AIMessage) and REFERENTS in message.response_metadata:
+            return message.response_metadata[REFERENTS], _last_human(messages[:index])
+    return [], ""
 
 
 def _calls_made(messages: list[BaseMessage]) -> list[tuple[str, dict[str, Any], Any, bool]]:

@@ -237,3 +237,14 @@ def test_another_users_conversation_never_shows_in_the_events(seeded_engine: Eng
 
 def _dump(result: Any) -> Any:
     return result.model_dump(mode="json") if hasattr(result, "model_dump") else result
+
+
+def test_merchant_words_are_read_as_the_planner_reads_them() -> None:
+    words = MerchantWords(
+        request="mvoe 3 teal JBL flip 6 from paris to lyon",
+        said="mvoe 3 teal JBL flip 6 from paris to lyon; the parcel for RMA-2026-000184 is back",
+    )
+
+    assert words.asks_for("transfer_stock")  # a typo of the action still names it
+    assert words.named(184)  # the return the RMA number names
+    assert not words.named(2027)

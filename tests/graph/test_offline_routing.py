@@ -82,3 +82,50 @@ def test_fast_router_skips_the_supervisor_call(assistant: Assistant) -> None:
 
     assert result.routing is not None and result.routing.method == "router"
     assert result.model_calls == 2  # decide the tool, phrase the answer
+
+
+def test_a_question_left_open_takes_its_answer(assistant: Assistant) -> None:
+    first = assistant.ask(actor("manager"), "I need to cancel an order")
+    assert first.tool_calls == [] and "?" in first.answer
+
+    second = assistant.ask(actor("manager"), "it's 3988, found it cheaper", first.thread_id)
+
+    assert second.routing is not None and second.routing.method == "followup"
+    assert second.pending_approval is not None
+    assert second.pending_approval.args["order_id"] == 3988
+
+
+def test_a_new_request_after_an_open_question_is_routed_on_its_own(
+    assistant: Assistant,
+) -> None:
+    first = assistant.ask(actor("manager"), "move some stock between warehouses")
+    assert first.pending_approval is None and first.answer.rstrip().endswith("?")
+
+    second = assistant.ask(
+        actor("manager"), "cancel order 3999, the customer changed their mind", first.thread_id
+    )
+
+    assert second.routing is not None and second.routing.method != "followup"
+    assert second.agents == ["orders"]
+    assert second.pending_approval is not None
+    assert second.pending_approval.tool == "cancel_order"
+
+
+def test_a_message_about_what_the_last_turn_showed_acts_on_it(assistant: Assistant) -> None:
+    listed = assistant.ask(actor("manager"), "list the open critical alerts")
+    [listing] = [call for call in listed.tool_calls if call.tool == "list_system_alerts"]
+    alerts = {item["id"]: item["title"] for item in listing.result["items"]}
+    assert len(alerts) > 1
+    [chosen] = [i for i, title in alerts.items() if "SAM-45WSUPERFASTCH" in title]
+
+    resolved = assistant.ask(
+        actor("manager"), "the samsung 45W charger one is fixed, resolve it", listed.thread_id
+    )
+
+    assert resolved.agents == ["monitoring"]
+    # the alert was found from the merchant's own words, so no approval is asked
+    assert resolved.pending_approval is None
+    assert [(c.tool, c.args) for c in resolved.tool_calls] == [
+        ("resolve_system_alert", {"alert_id": chosen})
+    ]
+    assert resolved.tool_calls[0].status == "ok"

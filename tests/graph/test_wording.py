@@ -21,6 +21,12 @@ from graph.wording import corrected, normalize
         ("refurb laptops in our catalgoue", "refurbished laptops in our catalogue"),
         ("I need Sarah Giraud's email adress", "I need Sarah Giraud's email address"),
         ("move one JBL-FLIP6-RED to Lille", "move 1 JBL-FLIP6-RED to Lille"),
+        # a French sentence: its phrases, elided articles and opening verb; no "typo" fixed
+        ("Mets la commande 3995 en attente stp", "put la order 3995 on hold please"),
+        (
+            "l'entrepôt de Lille est rempli à combien ?",
+            "l'warehouse de Lille est full à how much ?",
+        ),
     ],
 )
 def test_french_shop_words_shorthand_and_typos_become_the_words_matched_on(
