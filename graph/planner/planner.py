@@ -15,7 +15,6 @@ accuracy is measured like any model's. Deterministic, and it says plainly what i
 import json
 import re
 import uuid
-import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,9 +22,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.runtime import get_runtime
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from agents import agent_of
 from db.base import utc_now
+from db.models import Warehouse
 from graph.actions import hits
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
@@ -179,34 +180,31 @@ def off_topic(request: str) -> bool:
 
 # Words of warehouse names that do not name the place: "Lyon Saint-Priest (main)".
 SITE_WORDS = frozenset({"main", "hub", "warehouse", "depot", "site", "centre", "center"})
-_places: "weakref.WeakKeyDictionary[Engine, tuple[str, ...]]" = weakref.WeakKeyDictionary()
 
 
 def shop_places() -> tuple[str, ...]:
     """The shop's own sites as merchants name them: its warehouses' names and towns ("lyon",
-    "saint priest", "gennevilliers"), read once per database from the run's engine. Empty
-    outside a graph run."""
+    "saint priest", "gennevilliers"), read from the run's database on every request, so a
+    warehouse opened in the last turn counts. Empty outside a graph run."""
     try:
         engine = getattr(get_runtime().context, "engine", None)
     except (RuntimeError, AttributeError, KeyError):
         return ()
     if not isinstance(engine, Engine):
         return ()
-    if engine not in _places:
-        try:
-            with engine.connect() as connection:
-                rows = connection.execute(sa.text("SELECT name, city FROM warehouses")).all()
-        except sa.exc.SQLAlchemyError:
-            return ()
-        words = {
-            " ".join(part.split("-"))
-            for row in rows
-            for text in row
-            for part in re.split(r"[\s()/,]+", plain(text or ""))
-            if len(part) >= 4 and part not in SITE_WORDS
-        }
-        _places[engine] = tuple(sorted(words))
-    return _places[engine]
+    try:
+        with Session(engine) as session:
+            rows = session.exec(select(Warehouse.name, Warehouse.city)).all()
+    except sa.exc.SQLAlchemyError:
+        return ()
+    words = {
+        " ".join(part.split("-"))
+        for row in rows
+        for text in row
+        for part in re.split(r"[\s()/,]+", plain(text or ""))
+        if len(part) >= 4 and part not in SITE_WORDS
+    }
+    return tuple(sorted(words))
 
 
 def names_a_place(text: str, places: tuple[str, ...]) -> bool:

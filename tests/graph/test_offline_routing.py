@@ -1,9 +1,11 @@
 """The offline planner routes requests in plain language to the right agents and tools."""
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from graph.assistant import Assistant
 from tests.tools.conftest import actor
+from tools.base import run_tool
 
 ONE_PER_AGENT = [
     ("is comptoir healthy? any system alerts?", "monitoring"),
@@ -129,3 +131,16 @@ def test_a_message_about_what_the_last_turn_showed_acts_on_it(assistant: Assista
         ("resolve_system_alert", {"alert_id": chosen})
     ]
     assert resolved.tool_calls[0].status == "ok"
+
+
+def test_a_warehouse_opened_during_the_session_is_a_place_at_once(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    asked = "how did Herblain perform last month?"
+    assert assistant.ask(actor("manager"), asked).agents == []  # no site of ours yet
+    run_tool(seeded_engine, actor("admin"), "create_warehouse", {
+        "code": "NTE", "name": "Nantes Herblain", "address_line": "10 quai de la Fosse",
+        "postcode": "44000", "city": "Nantes", "capacity_locations": 2000,
+    })  # fmt: skip
+
+    assert assistant.ask(actor("manager"), asked).agents == ["warehouse"]
