@@ -147,17 +147,18 @@ class RequestContext:
                 ]
             await send(message)
 
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            try:
-                await self.app(scope, receive, send_with_id)
-            finally:
-                log.info(
-                    "request",
-                    method=scope["method"],
-                    path=scope["path"],
-                    status=status,
-                    ms=round((time.perf_counter() - started) * 1000, 1),
-                )
+        bound = structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+            structlog.contextvars.reset_contextvars(**bound)
 
 
 def bearer_token(authorization: str | None) -> str | None:
@@ -305,11 +306,23 @@ class ToolRoute(APIRoute):
             responses=ERROR_RESPONSES,
             status_code=201 if spec.method == "POST" and spec.name.startswith("create") else 200,
         )
+        self.tool_handler = self.get_route_handler()
 
     def matches(self, scope: Any) -> tuple[Match, Any]:
         if not scope.get("root_path") and not scope.get("path", "").startswith(self.static_prefix):
             return Match.NONE, {}
         return super().matches(scope)
+
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        """Calls the tool's handler itself rather than through FastAPI's request_response
+        wrapper (self.app): its two exit stacks serve dependencies with yield, which a tool
+        route has none of, and its exception handling is the app's, which ExceptionMiddleware
+        applies to whatever this raises. A method the route does not take still gets 405."""
+        if scope["method"] not in (self.methods or ()):
+            await super().handle(scope, receive, send)
+            return
+        response = await self.tool_handler(Request(scope, receive, send))
+        await response(scope, receive, send)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         spec, endpoint = self.spec, self.endpoint
@@ -364,32 +377,39 @@ def tool_routes() -> tuple[ToolRoute, ...]:
 
 class ToolIndex(BaseRoute):
     """Finds a request's tool route from the first path segment after /api/v1 ("orders",
-    "warehouses"...), among a handful of routes, rather than trying all ~160 in turn: that
-    loop was a fifth of a request's time. Placed first among the app's routes; the tool routes
-    stay in the list after it, where FastAPI documents them and url_path_for finds them."""
+    "warehouses"...) and the method, among a handful of routes, rather than trying all ~160
+    in turn: that loop was a fifth of a request's time. Placed first among the app's routes;
+    the tool routes stay in the list after it, where FastAPI documents them and url_path_for
+    finds them."""
 
     prefix = "/api/v1/"
 
     def __init__(self, routes: tuple[ToolRoute, ...]) -> None:
         self.by_segment: dict[str, list[ToolRoute]] = {}
+        self.by_method: dict[tuple[str, str], list[ToolRoute]] = {}
         for route in routes:
             segment = route.path.removeprefix(self.prefix).split("/")[0]
             if "{" in segment:
                 raise ValueError(f"{route.path}: a tool path starts with a fixed segment")
             self.by_segment.setdefault(segment, []).append(route)
+            for method in route.methods or ():
+                self.by_method.setdefault((segment, method), []).append(route)
 
     def matches(self, scope: Any) -> tuple[Match, Any]:
         path = scope.get("path", "")
         if scope["type"] != "http" or scope.get("root_path") or not path.startswith(self.prefix):
             return Match.NONE, {}
-        partial = None
-        for route in self.by_segment.get(path[len(self.prefix) :].split("/", 1)[0], ()):
+        segment = path[len(self.prefix) :].split("/", 1)[0]
+        for route in self.by_method.get((segment, scope["method"]), ()):
             match, child_scope = route.matches(scope)
             if match is Match.FULL:
                 return match, child_scope
-            if match is Match.PARTIAL and partial is None:
-                partial = child_scope
-        return (Match.NONE, {}) if partial is None else (Match.PARTIAL, partial)
+        # No route takes this method there: the first one with the path answers 405.
+        for route in self.by_segment.get(segment, ()):
+            match, child_scope = route.matches(scope)
+            if match is Match.PARTIAL:
+                return match, child_scope
+        return Match.NONE, {}
 
     async def handle(self, scope: Any, receive: Any, send: Any) -> None:
         await scope["route"].handle(scope, receive, send)  # the tool route matches() chose

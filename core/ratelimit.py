@@ -1,11 +1,11 @@
 """Requests per API key: over the limit, 429 with Retry-After.
 
-Counted with the `limits` library (the engine behind slowapi) in a fixed window per key: one
-counter per key and window, in this process's memory or in Redis, where every worker and
-server shares one budget. A request counts once it is answered with anything but 401, so a
-wrong or unknown key never spends a budget, and keeps getting its 401. The first request over
-the limit is refused before any work is done; requests already running when the budget runs
-out still finish (at most one per connection more than the limit)."""
+Counted in a fixed window per key: one counter per key and window, in this process's memory
+(MemoryWindows) or in Redis through the `limits` library (the engine behind slowapi), where
+every worker and server shares one budget. A request counts once it is answered with anything
+but 401, so a wrong or unknown key never spends a budget, and keeps getting its 401. The first
+request over the limit is refused before any work is done; requests already running when the
+budget runs out still finish (at most one per connection more than the limit)."""
 
 import json
 import math
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
 from limits.errors import StorageError
 
@@ -32,13 +32,42 @@ LIMITED_PREFIX = "/api/"  # /health, the chat page, /docs and /openapi.json are 
 UNAUTHENTICATED = 401
 
 
-def storage_for(url: str) -> Storage:
+def storage_for(url: str) -> "Storage | MemoryWindows":
     if url.startswith("memory://"):
-        return MemoryStorage()
+        return MemoryWindows()
     # redis-py's asyncio client (installed with limits[redis]) rather than coredis.
     return RedisStorage(
         f"async+{url}", implementation="redispy", wrap_exceptions=True, key_prefix="comptoir"
     )
+
+
+class MemoryWindows:
+    """Fixed windows counted in this process's memory, as the `limits` library's memory
+    storage counts them (a key's window opens with its first counted request and lasts the
+    rate's period), without what that storage costs each request: an asyncio task to expire
+    counters and a lock per key (its synchronous twin starts a timer thread instead). Only
+    the event loop's thread counts, so a plain dict does; windows that ended are dropped
+    once a period."""
+
+    def __init__(self) -> None:
+        self.windows: dict[str, tuple[float, int]] = {}  # key -> (end of window, epoch s; count)
+        self.next_sweep = 0.0
+
+    def window(self, key: str, now: float) -> tuple[float, int]:
+        """When the key's window ends and how many requests it has counted; (now, 0) if none
+        is open."""
+        entry = self.windows.get(key)
+        return entry if entry is not None and entry[0] > now else (now, 0)
+
+    def hit(self, key: str, period: float, now: float) -> None:
+        entry = self.windows.get(key)
+        if entry is not None and entry[0] > now:
+            self.windows[key] = (entry[0], entry[1] + 1)
+            return
+        if now >= self.next_sweep:
+            self.windows = {k: e for k, e in self.windows.items() if e[0] > now}
+            self.next_sweep = now + period
+        self.windows[key] = (now + period, 1)
 
 
 @dataclass
@@ -46,12 +75,13 @@ class KeyRateLimiter:
     """The request budget of each API key, identified by the key's SHA-256 (as stored)."""
 
     rate: RateLimitItem
-    storage: Storage
-    limiter: FixedWindowRateLimiter = field(init=False)
+    storage: "Storage | MemoryWindows"
+    limiter: FixedWindowRateLimiter | None = field(default=None, init=False)
     storage_down: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        self.limiter = FixedWindowRateLimiter(self.storage)
+        if not isinstance(self.storage, MemoryWindows):
+            self.limiter = FixedWindowRateLimiter(self.storage)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "KeyRateLimiter | None":
@@ -63,6 +93,10 @@ class KeyRateLimiter:
         """Requests left to the key in this window and when the window ends (epoch seconds);
         None when the storage does not answer: requests then go through uncounted, as an
         unreachable Redis must not take the whole API down with it."""
+        if self.limiter is None:
+            assert isinstance(self.storage, MemoryWindows)
+            reset_time, count = self.storage.window(key, time.time())
+            return max(0, self.rate.amount - count), reset_time
         try:
             stats = await self.limiter.get_window_stats(self.rate, key)
         except StorageError as error:
@@ -72,6 +106,10 @@ class KeyRateLimiter:
         return stats.remaining, stats.reset_time
 
     async def spend(self, key: str) -> None:
+        if self.limiter is None:
+            assert isinstance(self.storage, MemoryWindows)
+            self.storage.hit(key, self.rate.get_expiry(), time.time())
+            return
         try:
             await self.limiter.hit(self.rate, key)
         except StorageError as error:

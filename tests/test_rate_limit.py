@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from core.ratelimit import MemoryWindows
 from core.security import generate_api_key, hash_api_key, key_prefix
 from core.settings import Settings, get_settings
 from db.models import ApiKey, StaffUser
@@ -161,6 +162,18 @@ def test_servers_sharing_redis_share_one_budget(
         ]
     get_settings.cache_clear()
     assert statuses == [200, 200, 200, 429]
+
+
+def test_memory_windows_open_with_the_first_request_and_are_forgotten_once_ended() -> None:
+    windows = MemoryWindows()
+    assert windows.window("a", now=100.0) == (100.0, 0)  # none open: full budget
+    windows.hit("a", period=60, now=100.0)
+    windows.hit("a", period=60, now=130.0)
+    assert windows.window("a", now=159.0) == (160.0, 2)
+    assert windows.window("a", now=160.0) == (160.0, 0)  # ended: a new one opens at its hit
+    windows.hit("b", period=60, now=161.0)  # a new window, a period after the last sweep
+    assert windows.window("b", now=161.0) == (221.0, 1)
+    assert set(windows.windows) == {"b"}  # "a" ended, and is no longer kept
 
 
 @pytest.mark.parametrize(
