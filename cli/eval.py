@@ -95,6 +95,14 @@ def run(
     min_success: Annotated[
         float | None, typer.Option(help="Exit 1 when task success is below this.")
     ] = None,
+    metrics_only: Annotated[
+        bool,
+        typer.Option(
+            "--metrics-only",
+            help="Print the metrics and the per-agent table, not the failing cases: for a "
+            "held-out split, whose failures must stay out of sight of whoever tunes.",
+        ),
+    ] = False,
 ) -> None:
     """Run the cases, each on a fresh copy of the seeded demo, and score them."""
     cases = _load(dataset, agent, limit)
@@ -127,7 +135,7 @@ def run(
             )
         )
     else:
-        _print_tables(metrics, runs, len(cases), model)
+        _print_tables(metrics, runs, len(cases), model, failing=not metrics_only)
     if report is not None:
         title = f"Comptoir eval: {dataset.name}, {model}"
         paths = write_report(report, title, cases, runs, metrics)
@@ -135,7 +143,9 @@ def run(
     _check_floors(metrics, min_routing, min_success)
 
 
-def _print_tables(metrics: dict[str, object], runs: list[Judged], cases: int, model: str) -> None:
+def _print_tables(
+    metrics: dict[str, object], runs: list[Judged], cases: int, model: str, failing: bool
+) -> None:
     table = Table(title=f"{cases} cases, {len(runs)} runs, model {model}", show_edge=False)
     table.add_column("metric")
     table.add_column("value", justify="right")
@@ -150,12 +160,12 @@ def _print_tables(metrics: dict[str, object], runs: list[Judged], cases: int, mo
         agents.add_row(name, str(row["runs"]), f"{row['routing_accuracy']:.2f}",
                        f"{row['task_success']:.2f}")  # fmt: skip
     console.print(agents)
-    failing = [r for r in runs if not r.success]
-    if failing:
-        fails = Table(title=f"failing runs ({len(failing)})", show_edge=False)
+    failed = [r for r in runs if not r.success] if failing else []
+    if failed:
+        fails = Table(title=f"failing runs ({len(failed)})", show_edge=False)
         for column in ("case", "failed", "agents", "tools"):
             fails.add_column(column)
-        for run in failing[:40]:
+        for run in failed[:40]:
             fails.add_row(
                 run.case_id,
                 ", ".join(run.failures())[:60],

@@ -7,8 +7,13 @@ import re
 # Words naming an action, and the tool-name prefixes that do it.
 ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("raise the", "bump the"), ("update_", "set_")),  # a number, not an alert to raise
-    (("set up a", "set up an", "open a", "open an"),
+    (("drop the card authorisation", "drop the card authorization", "drop the authorisation",
+      "drop the authorization", "cancel the authorisation", "cancel the authorization",
+      "release the authorisation", "release the authorization"), ("void_",)),
+    (("set up a", "set up an", "open a", "open an", "opening a", "opening an"),
      ("create_", "raise_", "schedule_", "add_", "file_", "request_")),
+    (("phoned in an order", "called in an order", "rang in an order", "order by phone",
+      "order over the phone"), ("create_order",)),
     (("an account", "a support account", "an admin account", "a manager account",
       "a viewer account"), ("create_staff_user",)),
     (("best carrier", "cheapest carrier", "fastest carrier", "which carrier should",
@@ -61,7 +66,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("process_",)),
     (("is now", "it's now", "now costs", "changed to", "her new", "his new", "their new",
       "new phone is", "new email is", "new address is", "moved", "now has", "now have",
-      "new email for",
+      "new email for", "new mobile", "new phone number", "new number", "new e-mail",
       "new phone for", "new number for", "new address for", "new name", "new description",
       "swap", "replace", "goes up to", "go up to", "goes down to", "go down to",
       "should be called", "be renamed", "now called"), ("update_",)),
@@ -74,7 +79,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("block", "ban", "blacklist"), ("block_",)),
     (("cancel", "annul", "call off", "kill", "scrap", "be cancelled", "be canceled"),
      ("cancel_",)),
-    (("refund", "reimburse", "money back"), ("refund_",)),
+    (("refund", "reimburse", "money back", "goodwill gesture", "€ back", "euros back",
+      "eur back"), ("refund_",)),
     (("track", "where is", "where's"), ("track_",)),
     (("ship", "dispatch", "send out"), ("create_shipment",)),
     (("invoice",), ("generate_invoice",)),
@@ -92,13 +98,17 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("rename", "retitle", "change", "update", "edit", "modify", "set", "extend", "shorten",
       "lower", "increase", "decrease", "bump"), ("update_", "set_")),
     (("schedule", "plan", "book", "quality check"), ("schedule_",)),
-    (("start", "begin", "kick off"), ("start_",)),
+    (("start", "begin", "kick off", "in progress"), ("start_",)),
     (("complete", "finish", "close", "passed", "failed"), ("complete_", "resolve_")),
-    (("on hold", "hold order", "hold the order", "hold it"), ("hold_",)),
+    (("on hold", "hold order", "hold the order", "hold it", "park it", "park the order",
+      "park order"), ("hold_",)),
+    (("let it go", "let it ship", "let it out", "lift the hold", "off hold"),
+     ("release_order_hold",)),
     (("discuss", "talked", "spoke", "contact history"), ("list_interactions",)),
     (("authorize", "approve", "accept"), ("authorize_", "decide_")),
     (("reject", "decline", "refuse", "deny"), ("reject_", "decide_")),
-    (("received", "arrived", "came back", "receive"), ("receive_",)),
+    (("received", "arrived", "came back", "receive", "came in", "got in"),
+     ("receive_", "record_movement")),
     (("inspect",), ("inspect_",)),
     (("redeem", "use points", "convert points"), ("redeem_",)),
     (("erase", "forget", "gdpr", "right to be forgotten", "wipe", "personal data"),
@@ -114,7 +124,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("void",), ("void_",)),
     (("create", "add", "new", "register", "file", "raise", "request"),
      ("create_", "add_", "file_", "request_", "raise_", "record_")),
-    (("fraud history", "history of"), ("customer_fraud_history", "config_history")),
+    (("fraud history", "history of", "ever been flagged", "flagged before"),
+     ("customer_fraud_history", "config_history")),
     (("fraud check", "check fraud", "fraud score", "fraud risk", "suspicious", "risky", "score",
       "fraud", "fraudster", "check him", "check her", "check them", "check the customer"),
      ("check_",)),
@@ -146,6 +157,18 @@ CHANGE_TO = re.compile(
 NEW_PRICE = re.compile(r"(?:\bat|→|->|=) ?\d+(?:[.,]\d+)? ?(?:€|eur\b|euros?\b)")
 # "make Lucas Petit a manager": a role to change, not a document to make
 NEW_ROLE = re.compile(r"\bmake\b.{1,40}\ban? (?:admin|manager|viewer|support)\b")
+# "list the black JBL Flip 6 on Amazon at 129,90": an offer to put up, not a listing to read
+NEW_OFFER = re.compile(
+    r"\b(?:list|put|sell)\b(?![^.;?]*\b(?:offers?|listings?)\b)[^.;?]{1,60}?\bon (?:amazon|"
+    r"cdiscount|back ?market|ebay|fnac|refurbed|mirakl)\b[^.;?]{0,30}?\bat \d"
+)
+# "it has 3000 locations now", "we now hold 40": a new figure to record
+NOW_HOLDS = re.compile(r"\b(?:has|have|holds?|takes?) \d[\d ,.]*\s*[a-z]+ now\b")
+# An action ruled out: "don't cancel it", "so nobody ships it", "no need to refund"
+NEGATED = re.compile(
+    r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|not to|nobody|no one|without)"
+    r"(?: \w+ly)? \w+"
+)
 # "the refund rate", "return rates": a measure, not a refund or a return to make
 RATE = re.compile(r"\b(?:refund|return|cancel(?:lation)?|chargeback|block)s? (?=rates?\b)")
 
@@ -167,6 +190,26 @@ def first_position(text: str, words: tuple[str, ...], endings: str = "s|es|d|ed|
     return min(positions) if positions else None
 
 
+def distinct_actions(lowered: str) -> list[tuple[str, ...]]:
+    """The actions of the action words a request says, in order, leaving out a word inside a
+    longer one said ("block" in "lift the block", "list" in "pick list")."""
+    spans: list[tuple[int, int, tuple[str, ...]]] = []
+    lowered = NEGATED.sub(" ", lowered)
+    for words, prefixes in ACTION_WORDS:
+        for word in words:
+            if match := word_pattern(word, "s|es").search(lowered):
+                spans.append((match.start(), match.end(), prefixes))
+    kept = [
+        (start, prefixes) for start, end, prefixes in spans
+        if not any(s <= start and end <= e and (s, e) != (start, end) for s, e, _ in spans)
+    ]  # fmt: skip
+    ordered: list[tuple[str, ...]] = []
+    for _, prefixes in sorted(kept, key=lambda pair: pair[0]):
+        if prefixes not in ordered:
+            ordered.append(prefixes)
+    return ordered
+
+
 def hits(text: str, words: tuple[str, ...]) -> int:
     return sum(1 for word in words if word_pattern(word).search(text))
 
@@ -175,7 +218,7 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
     """The tool-name prefixes of the actions a request names, the one said first first
     ("show me the return requests": a listing, not a new return). Verbs count in their base
     form only: "who is blocked" asks about a state, it does not block anyone."""
-    lowered = RATE.sub("", lowered).replace("-", " ")
+    lowered = NEGATED.sub(" ", RATE.sub("", lowered)).replace("-", " ")
     question = QUESTION.match(lowered) is not None
     found: list[tuple[int, int, tuple[str, ...]]] = []
     if ALREADY_THERE.match(lowered):  # "any invoices already made for 3960?": a listing
@@ -197,6 +240,10 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((order.start(), -1, ("create_order",)))
     if cards := CARDS_HELD.search(lowered):
         found.append((cards.start(), -1, ("list_payment_methods",)))
+    if offer := NEW_OFFER.search(lowered):  # "list the JBL Flip 6 on Amazon at 129,90"
+        found.append((offer.start(), -1, ("create_offer",)))
+    if holds := NOW_HOLDS.search(lowered):  # "Toulouse got extended, it has 3000 locations now"
+        found.append((holds.start(), -1, ("update_",)))
     # an order given at the head of a clause ("..., open a return") comes before what the
     # request only tells ("both cases arrived damaged")
     heads = clause_heads(lowered)

@@ -19,22 +19,29 @@ from knowledge.embeddings import get_embedder
 from tools import load_tools
 from tools.base import REGISTRY
 
-# "refund order 12 and block that customer", "…; then …", "… Also …"
+# Verbs opening a clause that asks for something of its own.
+_ASKS_FOR = (
+    r"(?:please\s+)?(?:cancel|refund|block|unblock|show|list|check|send|create|generate|track|"
+    r"tell|give|find|mark|ship|reserve|release|update|change|set|what|which|how|is|are|do|does|"
+    r"run|make|put|pause|resume|archive|note|log|lower|raise|extend|email|print|approve|"
+    r"authorize|reject|flag|hold|close|notify|add|remove|delete|move|transfer|schedule|sync|"
+    r"push|reply|issue|void|capture|erase|revoke|deactivate|resolve|inspect|blacklist|ban|kill|"
+    r"scrap|book|wipe|bump|drop|swap|acknowledge|expire)\b"
+)
+# "refund order 12 and block that customer", "…; then …", "… Also …", "how many are left at
+# Lyon? schedule an audit", "has 3990 been paid? if so generate the invoice"
 _CLAUSE_BREAK = re.compile(
     r"\s*(?:;|\.\s+|,?\s+and then\s+|,?\s+then\s+|,?\s+and also\s+|[,—–-]?\s+also,?\s+|"
     r",?\s+(?:and )?while you(?:'re| are) at it,?\s+|"
-    r",?\s+and\s+(?=(?:please\s+)?(?:cancel|refund|block|unblock|show|list|check|send|create|"
-    r"generate|track|tell|give|find|mark|ship|reserve|release|update|change|set|what|which|"
-    r"how|is|are|do|does|run|make|put|pause|resume|archive|note|log|lower|raise|extend|email|"
-    r"print|approve|authorize|reject|flag|hold|close|notify|add|remove|delete|move|transfer|"
-    r"schedule|sync|push|reply|issue|void|capture|erase|revoke|deactivate|resolve|inspect|"
-    r"blacklist|ban|kill|scrap|book|wipe|bump|drop|swap|acknowledge|expire)\b))",
+    rf",?\s+and\s+(?={_ASKS_FOR})|(?<=\?)\s+(?=(?:if (?:yes|so|not|it \w+),?\s+)?{_ASKS_FOR}))",
     re.IGNORECASE,
 )
 
 
 # Quoted text (a message to send, a note to write) is content, not intent.
-QUOTED = re.compile(r"'[^']{6,}'|\"[^\"]{6,}\"|«[^»]{6,}»")
+QUOTED = re.compile(
+    r"(?<![A-Za-zÀ-ÿ])'[^']{6,}'(?![A-Za-zÀ-ÿ])|\"[^\"]{6,}\"|«[^»]{6,}»"
+)  # an apostrophe inside a word ("l'adresse", "c'est") opens or closes nothing
 
 
 def split_intents(text: str) -> list[str]:
@@ -45,12 +52,17 @@ def split_intents(text: str) -> list[str]:
     clauses = [part for part in parts if len(part.split()) >= 2] or [text.strip()]
     merged: list[str] = []
     scene = False  # whether the clause before only set the scene
-    for clause in clauses:
+    for number, clause in enumerate(clauses):
         if merged and scene and not re.search(r"\d", clause):
             merged[-1] = f"{merged[-1]}. {clause}"
             scene = _sets_the_scene(clause)
             continue
         scene = _sets_the_scene(clause)
+        last = number == len(clauses) - 1
+        if merged and last and scene and not re.search(r"\d", clause):
+            joint = " " if merged[-1].endswith("?") else ". "
+            merged[-1] = f"{merged[-1]}{joint}{clause}"  # "where is order 12? the buyer's angry"
+            continue
         if merged and MEASURE_OF_IT.fullmatch(plain(clause).strip(" ?")):
             merged[-1] = f"{merged[-1]} and {clause}"  # "… and how much revenue": the same
         else:

@@ -48,7 +48,9 @@ FRENCH = {
     "parametre": "setting", "parametres": "settings", "reglage": "setting",
     "reglages": "settings", "utilisateur": "user", "cle": "key", "mets": "put",
     "mettez": "put", "mettre": "put", "quel": "what", "quelle": "what", "quels": "what",
-    "quelles": "what", "pourquoi": "why", "comment": "how",
+    "quelles": "what", "pourquoi": "why", "comment": "how", "recupere": "pull",
+    "recuperer": "pull", "recuperez": "pull", "jours": "days", "semaines": "weeks",
+    "evalue": "assess", "evaluez": "assess",
 }  # fmt: skip
 # French phrases, before single words: "en attente" is a hold, "geste commercial" a goodwill
 # gesture, "est-ce que" only turns a sentence into a question.
@@ -61,6 +63,19 @@ FRENCH_PHRASES = (
     (re.compile(r"\btableau de bord\b", re.I), "dashboard"),
     (re.compile(r"\ben cours\b", re.I), "open"),
     (re.compile(r"\bc'est quoi\b", re.I), "what is"),
+    (
+        re.compile(
+            r"\bcombien (?:[çc]a|cela) co[uû]te(?:rait)? (?:d'|de )(?:envoyer|exp[eé]dier)\b", re.I
+        ),
+        "how much to send",
+    ),
+    (re.compile(r"\btaux de d[eé]fauts?\b", re.I), "defect rate"),
+    (re.compile(r"\b(?:sur )?les (\d{1,3}) derniers jours\b", re.I), r"the last \1 days"),
+    (re.compile(r"\bpendant (\d{1,3}) jours\b", re.I), r"for \1 days"),
+    (re.compile(r"\bruptures? de stock\b", re.I), "out of stock"),
+    (re.compile(r"\blistes? de pr[eé]paration\b", re.I), "pick list"),
+    (re.compile(r"\btaux de retours?\b", re.I), "return rate"),
+    (re.compile(r"\btaux d'annulations?\b", re.I), "cancellation rate"),
     (re.compile(r"\best-ce qu(?:e |')", re.I), ""),
 )
 # Words only French sentences have: in one, a word unknown to English is French, not a typo.
@@ -78,18 +93,26 @@ SHORTHAND = {
 
 # A word standing alone: not part of a SKU, an email, a code or a number.
 WORD = re.compile(r"(?<![\w\-@./])[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ']*(?![\w\-@]|[./]\w)")
-QUOTE = re.compile(r"'[^']{6,}'|\"[^\"]*\"|«[^»]*»")
+# Quoted text; an apostrophe inside a word ("l'adresse", "c'est") opens or closes nothing
+QUOTE = re.compile(r"(?<![A-Za-zÀ-ÿ])'[^']{6,}'(?![A-Za-zÀ-ÿ])|\"[^\"]*\"|«[^»]*»")
 NUMBER_WORDS = {
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9", "ten": "10", "a dozen": "12",
 }  # fmt: skip
-# "move one JBL-FLIP6-RED", "two units": a count before a SKU or a unit, not "the one who"
+# "move one JBL-FLIP6-RED", "two MX Master 3S", "two units": a count before a SKU, a
+# product named in capitals or a unit; not "the one who"
 COUNTED = re.compile(
-    rf"\b({'|'.join(NUMBER_WORDS)})\b(?=\s+(?:[A-Z0-9]+-[A-Z0-9-]+|units?\b|items?\b|"
+    rf"\b({'|'.join(NUMBER_WORDS)})\b(?=\s+(?:[A-Z0-9]+-[A-Z0-9-]+|"
+    r"(?-i:[A-Z]{2}|[A-Z][a-z]+ [A-Z])|units?\b|items?\b|"
     r"pieces?\b|pcs\b|of (?:them|those|these)\b))",
     re.IGNORECASE,
 )
 EURO_SIGN = re.compile(r"(\d)\s*€")
+# A number written with a space between its thousands (French style), not a phone number's
+# pairs nor a card number's fours
+THOUSANDS = re.compile(
+    r"(?<![\d+])(?<!\d )\b(\d{1,3})[ \u00a0\u202f](\d{3})\b(?![ \u00a0\u202f]?\d)"
+)
 ELISION = re.compile(r"(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)'\w", re.I)
 SHORTEST_TYPO = 4  # shorter slips have too many readings ("teh", "cna")
 
@@ -132,6 +155,7 @@ def normalize(text: str) -> str:
 
     text = WORD.sub(replace, text)
     text = EURO_SIGN.sub(r"\1 euros", text)  # "119€": the sign would not survive plain()
+    text = THOUSANDS.sub(r"\1\2", text)  # "2 800 locations", "over 2 000 euros"
     return COUNTED.sub(lambda match: NUMBER_WORDS[match.group(1).lower()], text)
 
 

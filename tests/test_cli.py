@@ -90,3 +90,24 @@ def test_a_database_that_cannot_be_opened_is_one_line_and_exit_code_2(
     error = " ".join(capsys.readouterr().err.split())
     assert "cannot be used: unable to open database file" in error
     assert "Traceback" not in error
+
+
+def test_eval_metrics_only_keeps_a_held_out_splits_failures_out_of_sight(
+    data_dir: Path,
+) -> None:
+    dataset = data_dir / "held_out.jsonl"
+    dataset.write_text(
+        '{"id": "held-out-small-talk", "request": "hello, how are you?", '
+        '"expect": {"agents": ["orders"]}}\n'
+    )
+    shown = runner.invoke(app, ["eval", "run", str(dataset), "--model", "offline"])
+    hidden = runner.invoke(
+        app,
+        ["eval", "run", str(dataset), "--model", "offline", "--metrics-only",
+         "--min-success", "0.5"],
+    )  # fmt: skip
+
+    assert shown.exit_code == 0 and "held-out-small-talk" in shown.output
+    assert "task_success" in hidden.output
+    assert "held-out-small-talk" not in hidden.output
+    assert hidden.exit_code == 1 and "below the floor" in hidden.output

@@ -212,7 +212,8 @@ def _record(ctx: ToolContext, key: str, before: dict[str, Any] | None, row: Syst
 
 @tool(agent="backoffice", path="/backoffice/config/{key}")
 def get_config(ctx: ToolContext, key: ConfigKey) -> ConfigOut:
-    """Get one system setting: its value, type, description and who changed it last."""
+    """Get one system setting (return window, a fraud threshold...): its current value, type,
+    description and who changed it last."""
     row = ctx.session.get(SystemSetting, key)
     if row is None:
         raise NotFound(f"there is no setting {key}; list_config shows them all", field="key")
@@ -229,7 +230,8 @@ def list_config(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[ConfigOut]:
-    """List the system settings in key order, with their values and types."""
+    """List the system settings (return window, fraud thresholds, free-shipping threshold,
+    automations...) in key order, with their current values and types."""
     statement = select(SystemSetting).order_by(col(SystemSetting.key))
     if prefix:
         statement = statement.where(col(SystemSetting.key).startswith(prefix))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import AGENT_SPECS
-from graph.actions import NEW_ORDER, actions, hits
+from graph.actions import NEW_ORDER, actions, distinct_actions, hits
 from graph.planner.extract import EMAIL, Found, person_names, plain
 from graph.router import QUOTED, agent_index
 
@@ -72,6 +72,11 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"^(?!.*\d)(?:.*\b(?:do|does|will|would|should) we (?:\w+ )?(?:refund|reimburse|accept|"
         r"allow|charge|offer|cover|pay|give|take back|exchange|repair|replace|ship)\b|"
         r".*\bhow long (?:do|does|will|would|should|can|is|are)\b)")),
+    # a new price: "drop the Fairphone 5 in sky blue to 649 euros", "put it at 119,90"
+    ("products", 0.3, re.compile(
+        r"\b(?:drop|cut|lower|reduce|raise|increase|put|set|sell|bring)\b(?![^.;?]*\b(?:refund|"
+        r"back|fee|threshold|shipping)\b)[^.;?]{1,60}\b(?:to|at) \d+(?:[.,]\d+)? ?"
+        r"(?:euros?|eur)\b")),
     # a setting's current value: "what's the return window set to?"
     ("backoffice", 0.4, re.compile(r"\b(?:set to|currently set|current value)\b")),
     # the help articles: "write a draft help article", "what does the help center say"
@@ -175,6 +180,26 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
 RULE_QUESTION = 0.45  # the weight of the knowledge patterns that ask what the shop's rule is
 # "write a draft article titled …: <its text>", "send the buyer a message: <its text>": what
 # follows the colon is content, not intent
+# A product as merchants name it, by its model's number: "Fitbit Charge 6", "iPhone 15",
+# "JBL Flip 6" (not "Order 3993": a record's number)
+MODEL_NAME = re.compile(
+    r"\b(?!(?:Order|Payment|Return|Shipment|Customer|Invoice|Inspection|Alert|Claim|Survey|"
+    r"Warehouse|Product|Variant|Batch|Article|Key|User|RMA|Message|Document|Carrier)\b)"
+    r"[a-z]*[A-Z][\w'+]*(?: [a-z]*[A-Z][\w'+]*)* \d{1,4}[a-z]?\b"
+)
+
+
+def without_models(text: str) -> str:
+    """The text with products named by their model's number replaced by "product"; a
+    sentence's first word and a number ("Transfer 3 red…", "Refund 20 €") is an order."""
+
+    def replace(match: re.Match[str]) -> str:
+        opens = not text[: match.start()].strip() or text[: match.start()].rstrip()[-1] in ".!?:;"
+        return match.group(0) if opens and len(match.group(0).split()) == 2 else " product "
+
+    return MODEL_NAME.sub(replace, text)
+
+
 WRITTEN = re.compile(
     r"^(.{0,120}?\b(?:articles?|notes?|messages?|reply|e-?mail|text|body)\b[^:]{0,80}):\s.*$",
     re.I | re.S,
@@ -186,8 +211,9 @@ def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, floa
     note to write) is content, not intent, and is left out. `places` are the shop's own
     sites (warehouse names, towns, codes): naming one is a word of the warehouse domain."""
     text = WRITTEN.sub(r"\1", QUOTED.sub(" ", text))
-    # an e-mail's domain ("fontaine.fr") is not a setting's key ("returns.window_days")
-    lowered = plain(EMAIL.sub(" email ", text)).replace("-", " ")
+    # an e-mail's domain ("fontaine.fr") is not a setting's key ("returns.window_days"), and
+    # a model's name is not a word of a domain ("the Fitbit Charge 6" charges nobody)
+    lowered = plain(without_models(EMAIL.sub(" email ", text))).replace("-", " ")
     scores = agent_index().scores(text)
     named = actions(lowered)
     patterns: dict[str, float] = {}
@@ -234,6 +260,11 @@ STATED = re.compile(
     r"weren't) \w+|\b(?:check|see|verify|confirm|make sure)\s+(?:that|if|whether)\b.*$|"
     r"\bwhy (?:did|was|were|is|has|have|does|do)\b.*$"
 )
+# A question: "what does…", "is there…", "has it been…"
+ASKS = re.compile(
+    r"\s*(?:what|which|who|whose|where|when|why|how|is|are|was|were|do|does|did|has|have|any)\b"
+)
+RECORD_NUMBER = 100  # a bare number this big names a record (order 3989), not a count
 BY_ORDER_IDS = frozenset({"payment_id", "shipment_id", "return_id", "document_id"})
 
 
@@ -259,6 +290,7 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
     ]  # fmt: skip
     # an action none of these tools does ("book" for the stock team) picks none of them
     named = [p for p in said if any(name.startswith(p) for name in tool_names)]
+    asks = bool(STATED.search(lowered) or ASKS.match(lowered) or lowered.rstrip().endswith("?"))
     choices = []
     for name in tool_names:
         score = similarity[name]
@@ -269,8 +301,10 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
             score -= 0.05
         # a request with no action word that states every value a write needs records them
         gives_every_value = not said and _writes(name) and _gives_every_value(text, found, name)
-        if not said and _writes(name) and not gives_every_value:
-            score -= 0.2  # a request with no action word is a question: prefer reads
+        if _writes(name) and not gives_every_value and (not said or (asks and not named)):
+            # a request with no action word, or a question naming no action these tools do
+            # ("what does the fraud score article say?"), wants a read
+            score -= 0.2
         fields = REGISTRY[name].args_model.model_fields
         required = [n for n, info in fields.items() if info.is_required()]
         for parameter in required:
@@ -283,6 +317,9 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
                     parameter in BY_ORDER_IDS and "order_id" in found.ids
                 )
                 score -= 0.04 if found.numbers or findable else 0.1
+        takes_a_record = any(f.endswith("_id") for f in fields)
+        if not takes_a_record and not found.ids and any(n >= RECORD_NUMBER for n in found.numbers):
+            score -= 0.15  # "why did the payment fail on 3989?": about one record, not totals
         if name.startswith("get_") and any(p in found.ids for p in required):
             score += 0.05
         score += _fits_the_measure(lowered, found, fields)
@@ -295,6 +332,20 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
         score += 0.08 * min(hits(lowered.replace("-", " "), tuple(named_words)), 2)
         choices.append(ToolChoice(name, score))
     return sorted(choices, key=lambda choice: -choice.score)
+
+
+def named_tools(text: str, tool_names: list[str]) -> list[str]:
+    """The writes a request asks for one by one, in the order said, when it names two or more
+    actions each done by exactly one of these tools: "make the invoice and the credit note",
+    "receive return 186 and inspect it". One or none named: empty."""
+    lowered = plain(text)
+    writes = [n for n in tool_names if _writes(n) and not n.startswith(("list_", "get_"))]
+    tools: list[str] = []
+    for prefixes in distinct_actions(STATED.sub(" ", lowered)):
+        doing = [name for name in writes if name.startswith(prefixes)]
+        if len(doing) == 1 and doing[0] not in tools:
+            tools.append(doing[0])
+    return tools if len(tools) > 1 else []
 
 
 TOP_N = re.compile(r"\btop\s+\d{1,3}\b")

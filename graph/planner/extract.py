@@ -45,6 +45,9 @@ RECORD_NUMBERS: dict[str, re.Pattern[str]] = {
     "claim_id": re.compile(r"\bWAR-\d{4}-0*(\d{1,9})\b", re.I),
 }
 
+# Paperwork references, not SKUs: a supplier's purchase order (PO-7781), an invoice or a
+# credit note number (FA-2026-000001, AV-2026-000002), a delivery note (BL-...).
+REFERENCE = re.compile(r"\b(?:PO|FA|AV|BL|INV|CMD)-\d[\d-]*\b", re.I)
 _NUMBER = r"#?\s*(\d{1,9})\b"
 SKU = re.compile(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){1,5}(?:-[A-Z0-9])?\b")
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
@@ -72,6 +75,7 @@ class Found:
     ids: dict[str, int] = field(default_factory=dict)
     numbers: list[int] = field(default_factory=list)  # standalone numbers not claimed above
     skus: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)  # PO-7781, FA-2026-000001
     emails: list[str] = field(default_factory=list)
     ips: list[str] = field(default_factory=list)
     cards: list[str] = field(default_factory=list)
@@ -92,6 +96,9 @@ def extract(text: str, today: date) -> Found:
         for match in pattern.finditer(text):
             found.ids.setdefault(name, int(match.group(1)))
             claim(match)
+    for match in REFERENCE.finditer(text):
+        found.references.append(match.group(0).upper())
+        claim(match)
     for kind, pattern in (("emails", EMAIL), ("ips", IP), ("skus", SKU)):
         for match in pattern.finditer(text):
             if not _overlaps(match.span(), claimed):
@@ -261,7 +268,7 @@ def person_names(text: str) -> list[str]:
     names = []
     for match in NAME.finditer(text):
         words = match.group(1).split()
-        if match.start() == 0 and plain(words[0]) in STOP | VERBS:
+        if match.start() == 0 and plain(words[0]) in STOP | VERBS | OPENERS:
             words = words[1:]
         if words:  # "Sarah Giraud's email": the name, not the possessive
             words[-1] = re.sub(r"['’]s$", "", words[-1])
@@ -270,6 +277,12 @@ def person_names(text: str) -> list[str]:
     return names
 
 
+# Words opening a question or a request, capitalised as a sentence's first word ("Has Emma
+# Benoît ever been flagged?")
+OPENERS = frozenset(
+    {"has", "have", "is", "are", "was", "were", "does", "did", "do", "can", "could", "would",
+     "will", "should", "please", "pls", "why", "when", "where", "who", "how", "what", "which"}
+)  # fmt: skip
 VERBS = frozenset(
     """
     cancel refund block unblock show list create add generate track reserve release

@@ -14,7 +14,10 @@ COUNTRIES = {
     "austria": "AT", "united kingdom": "GB", "uk": "GB", "ireland": "IE", "poland": "PL",
     "sweden": "SE", "denmark": "DK",
 }  # fmt: skip
-QUOTED_VALUE = re.compile(r"'([^']{2,})'|\"([^\"]{2,})\"|«\s*([^»]{2,}?)\s*»")
+# A quoted value; an apostrophe inside a word ("we're", "l'adresse") opens or closes nothing
+QUOTED_VALUE = re.compile(
+    r"(?<![A-Za-zÀ-ÿ])'([^']{2,})'(?![A-Za-zÀ-ÿ])|\"([^\"]{2,})\"|«\s*([^»]{2,}?)\s*»"
+)
 DECIMAL_EUROS = re.compile(r"(?<![\d.,])(\d{1,6}[.,]\d{2})(?![\d.,])")
 STREET = re.compile(
     r"\b\d{1,4}(?:bis|ter)?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|place|allee|allée|"

@@ -13,7 +13,9 @@ from graph.planner.extract import STOP, Found, keywords, person_names, plain, re
 from graph.planner.fields import country, decimal_euros, field_value, quantity
 from tools.base import ToolSpec
 
-FREE_TEXT = ("reason", "note", "resolution", "fault_description", "comment", "detail", "notes")
+FREE_TEXT = (
+    "reason", "note", "resolution", "fault_description", "comment", "detail", "notes", "subject"
+)  # fmt: skip
 ASIDES = ("note", "notes", "comment", "detail")  # extras a request gives in those words
 SEARCH_TEXT = ("query", "search")
 FILLED_BY_GRAPH = ("idempotency_key",)  # derived from the thread and the tool call
@@ -52,13 +54,31 @@ def fill(spec: ToolSpec, known: Known) -> Filled:
         # "show 1042": the one id the tool needs, from a number no other field took
         # ("pick list for Paris, 20 orders max": 20 is max_orders, not the warehouse)
         unused = [n for n in leftover if n not in args.values()]
-        if name not in args and len(required_ids) == 1 and unused:
+        if name not in args and len(required_ids) == 1 and unused and not by_order(name, known):
             args[name] = unused[0]
     missing = [
         n for n, info in fields.items()
         if info.is_required() and n not in args and n not in FILLED_BY_GRAPH
     ]  # fmt: skip
     return Filled(_in_field_order(args, fields), missing)
+
+
+# The record an order has, by the words that name it: "money back for 3962" gives no payment
+# number, so 3962 is the order (merchants know orders by number), and its payment is looked up.
+ORDER_RECORDS = {
+    "payment_id": r"payments?|transactions?",
+    "shipment_id": r"shipments?|parcels?|packages?",
+    "return_id": r"returns?|rmas?",
+    "document_id": r"documents?|invoices?|credit notes?|labels?|packing slips?",
+}
+
+
+def by_order(name: str, known: Known) -> bool:
+    """Whether a bare number in the request stands for the order behind the `name` record."""
+    words = ORDER_RECORDS.get(name)
+    return bool(words) and not re.search(
+        rf"\b(?:{words})\s*(?:#|n°|no\.?)?\s*\d", plain(known.text)
+    )
 
 
 def _in_field_order(args: dict[str, Any], fields: dict[str, FieldInfo]) -> dict[str, Any]:
@@ -78,6 +98,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return [found.ids[name[:-1]]]  # "mark buyer message 156 as read"
     if name == "sku":
         return found.skus[0] if found.skus else None
+    if name == "reference" and found.references:
+        return found.references[0]  # "received 20 cables, PO-7781"
     if name == "skus":
         return found.skus or None
     if name.endswith("_cents") and kind is int and (found.money_cents or decimal_euros(text)):
@@ -120,6 +142,10 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return (found.period[1] - found.period[0]).days + 1  # "between 27 Oct and 2 Nov"
     if name == "day" and found.day:
         return found.day.isoformat()
+    if name == "is_default" and re.search(r"\b(?:by|as|the|her|his|their) default\b", lowered):
+        return True  # "use it by default from now on"
+    if name == "grade" and (graded := GRADE.search(text)):
+        return graded.group(1).upper()  # "grade A", "grade b": one letter, too short for words
     if name == "email" and found.emails:
         return found.emails[0]
     if name == "card_number" and found.cards:
@@ -198,8 +224,13 @@ def _signed(count: int | None, spec: ToolSpec, lowered: str) -> int | None:
 
 
 def _leading_count(text: str) -> int | None:
-    match = re.search(r"(?<![\w.])(\d{1,3})\s+(?:x\s+)?[A-Za-z]", text)
-    return int(match.group(1)) if match else None
+    """A count before what it counts ("move 3 teal JBL Flip 6"); not a model's number after
+    its capitalised name ("the JBL Flip 6 on Amazon")."""
+    for match in re.finditer(r"(?<![\w.])(\d{1,3})\s+(?!euros?\b|eur\b)(?:x\s+)?[A-Za-z]", text):
+        before = text[: match.start()].split()
+        if not (before and before[-1][:1].isupper()):
+            return int(match.group(1))
+    return None
 
 
 def _search_text(text: str, found: Found, spec: ToolSpec) -> str | None:
@@ -218,6 +249,8 @@ def _blocked_entity(name: str, known: Known) -> Any:
         kind, value = "email", found.emails[0]
     elif found.ips:
         kind, value = "ip", found.ips[0]
+    elif fingerprint := FINGERPRINT.search(known.text):
+        kind, value = "card_fingerprint", fingerprint.group(0).lower()
     elif "customer_id" in found.ids or "customer_id" in known.resolved:
         kind = "customer"
         value = str(found.ids.get("customer_id") or known.resolved["customer_id"])
@@ -230,6 +263,8 @@ def _blocked_entity(name: str, known: Known) -> Any:
     return reason(known.text) or known.text[:200] if name == "reason" else None
 
 
+GRADE = re.compile(r"\bgrade\s+([abc])\b", re.I)
+FINGERPRINT = re.compile(r"\b[0-9a-fA-F]{32}\b")  # a card's fingerprint, as the gateway gives it
 OPT_OUT = re.compile(
     r"\b(?:opt(?:s|ed)? out|unsubscribe\w*|stop (?:sending|emailing)|no (?:more|longer) "
     r"(?:wants? )?(?:newsletters?|marketing|promo)|(?:does not|doesn't|do not|don't) want "
@@ -284,6 +319,9 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
     "wrong_item": ("wrong item", "wrong product", "wrong colour", "wrong color", "wrong size"),
     "pending": ("waiting for payment", "awaiting payment", "not paid", "unpaid", "nobody paid"),
     "cancellations": ("cancelation", "cancelations", "cancelling", "canceling"),
+    "passed": ("are fine", "is fine", "all fine", "all good", "no defect", "no issue"),
+    "shipping": ("delivery address", "deliver to", "ship to", "shipping address"),
+    "billing": ("billing address", "invoice address", "invoicing address"),
     "marketplace": ("amazon", "cdiscount", "back market", "backmarket", "refurbed", "mirakl",
                     "fnac", "ebay"),
 }  # fmt: skip

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graph.planner.extract import ASKING, STOP, VERBS, keywords, person_names, plain
-from graph.planner.fill import Known, noun_words, record_words
+from graph.planner.fill import Known, by_order, noun_words, record_words
 from tools.base import ToolSpec
 
 # An id a request implies through its order: "refund order 12" means order 12's payment.
@@ -53,6 +53,23 @@ def lookup_for(
             return "list_customers", {"search": names[0] if names else known.found.emails[0]}
     if "user_id" in missing and "staff_lookup" not in known.resolved and person_names(text):
         return "list_staff_users", {}
+    if "key_id" in missing:  # "revoke Mehdi's api key": the key of the staff user named
+        user_id = known.found.ids.get("user_id") or known.resolved.get("user_id")
+        if user_id and "key_lookup" not in known.resolved:
+            return "list_api_keys", {"user_id": user_id}
+        if not user_id and "staff_lookup" not in known.resolved:
+            return "list_staff_users", {}
+    if "article_id" in missing and "article_lookup" not in known.resolved:
+        topic = keywords(text, drop=noun_words(spec) | ARTICLE_NOISE)
+        if topic:  # "the chargeback article was spot on, mark it as helpful"
+            return "search_articles", {"query": topic}
+    if spec.name == "process_payment" and SAVED_CARD.search(plain(text)) and not known.found.cards:
+        buyer = (known.resolved.get("order_lookup") or {}).get("customer_id")
+        order_id = known.found.ids.get("order_id")
+        if not buyer and order_id and "order_lookup" not in known.resolved:
+            return "get_order", {"order_id": order_id}  # "charge 3928 on his saved card"
+        if buyer and "card_lookup" not in known.resolved:
+            return "list_payment_methods", {"customer_id": buyer}
     if "key" in missing and spec.name.endswith("config") and "config_lookup" not in known.resolved:
         return "list_config", {}
     fields = spec.args_model.model_fields
@@ -68,6 +85,8 @@ def lookup_for(
     wants_order_lines = "lines" in missing and spec.name == "request_return"
     if wants_order_lines and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}
+    if _refunds_a_line(spec, known) and order_id and "order_lookup" not in known.resolved:
+        return "get_order", {"order_id": order_id}  # "refund the JBL speaker from order 3963"
     needs_buyer = "customer_id" in missing or blocks_customer
     if needs_buyer and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}  # "check the customer of order 3992"
@@ -87,8 +106,10 @@ def lookup_for(
         wanted.add("sku")  # "the reorder point of the Echo Dot charcoal in Lyon"
     if _reads_a_products_stock(spec, known):
         wanted.add("variant_id")  # "how many red JBL Flip 6 are left?"
-    order_id = known.found.ids.get("order_id")
     for name, (tool, _) in BY_ORDER.items():
+        order_id = known.found.ids.get("order_id")
+        if not order_id and len(known.found.numbers) == 1 and by_order(name, known):
+            order_id = known.found.numbers[0]  # "her money back for 3962": order 3962
         if name in wanted and order_id and tool not in known.resolved:
             return tool, {"order_id": order_id}
     if "return_id" in wanted and customer_id and "list_customer_returns" not in known.resolved:
@@ -118,6 +139,14 @@ def lookup_for(
     return None
 
 
+ARTICLE_NOISE = frozenset(
+    {"help", "article", "mark", "helpful", "useful", "spot", "on", "archive", "delete", "it",
+     "out", "date", "the", "about", "was", "is", "for", "case", "had", "today", "publish"}
+)  # fmt: skip
+# "the Mastercard the customer has on file", "his saved card", "the card we have for her"
+SAVED_CARD = re.compile(
+    r"\b(?:on file|saved|stored|registered)\b|\b(?:mastercard|visa|amex|cb)\b(?! \d)"
+)
 MARKETPLACE = re.compile(r"\b(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)\b")
 PRONOUN = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its)\b")
 
@@ -209,24 +238,52 @@ def resolve(tool: str, result: Any, known: Known) -> None:
     elif tool in BY_ORDER_TOOLS:
         known.resolved[tool] = items
         name = BY_ORDER_TOOLS[tool]
-        if tool == "list_order_payments":  # the payment that still holds money
-            items = [p for p in items if p.get("captured_cents", 0) > p.get("refunded_cents", 0)]
+        if tool == "list_order_payments":  # the payment that still holds money, or a hold
+            held = [p for p in items if p.get("captured_cents", 0) > p.get("refunded_cents", 0)]
+            items = held or [p for p in items if p.get("status") == "authorized"]
         if items:
             known.resolved[name] = items[-1 if tool == "list_order_payments" else 0]["id"]
     elif tool == "get_order" and isinstance(result, dict):
         known.resolved["order_lookup"] = result
+        line = _line_named(result, lowered) if len(result.get("lines", [])) > 1 else None
+        if line:  # the price paid for the item the request names, tax included
+            known.resolved.setdefault("amount_cents", line["total_cents"])
         buyer = result.get("customer_id")  # "check the customer of order 3992"
         if buyer and re.search(r"\b(?:customer|client|buyer)\b", lowered):
             known.resolved.setdefault("customer_id", buyer)
     elif tool == "list_orders":
         known.resolved["orders_lookup"] = items
+        # not shipped yet: the one order a cancellation or a hold can be about
+        open_ = [o for o in items if o.get("status") in ("pending", "paid", "processing")]
         if len(items) == 1 or (items and re.search(r"\b(last|latest|most recent)\b", lowered)):
             known.resolved["order_id"] = items[0]["id"]  # newest first
+        elif len(open_) == 1 and re.search(r"\b(?:cancel|hold|park|stop|ship|dispatch)", lowered):
+            known.resolved["order_id"] = open_[0]["id"]
     elif tool == "list_staff_users":
         known.resolved["staff_lookup"] = items
         named = [u for u in items if plain(str(u.get("full_name", ""))) in lowered]
+        if not named:  # "Mehdi's key": a first name, when one user has it
+            named = [u for u in items if _first_name(u) and _says(lowered, _first_name(u))]
         if len(named) == 1:
             known.resolved["user_id"] = named[0]["id"]
+    elif tool == "search_articles" and isinstance(result, dict):
+        hits = [h.get("article", h) for h in result.get("hits", []) if isinstance(h, dict)]
+        known.resolved["article_lookup"] = hits
+        if hits:
+            known.resolved["article_id"] = hits[0].get("id")
+    elif tool == "list_payment_methods":
+        known.resolved["card_lookup"] = items
+        # the card of the brand named ("his saved mastercard"), else the only or default one
+        brand = [m for m in items if m.get("brand") and _says(lowered, plain(m["brand"]))]
+        default = [m for m in items if m.get("is_default")]
+        for chosen in (brand, items, default):
+            if len(chosen) == 1:
+                known.resolved["payment_method_id"] = chosen[0]["id"]
+                break
+    elif tool == "list_api_keys":
+        known.resolved["key_lookup"] = items
+        if len(items) == 1:
+            known.resolved["key_id"] = items[0]["id"]
     elif tool == "list_config":
         known.resolved["config_lookup"] = items
         if items:
@@ -259,6 +316,34 @@ def resolve(tool: str, result: Any, known: Known) -> None:
             first, second = sorted(named, key=lambda w: _position(lowered, w))
             known.resolved["from_warehouse_id"] = first["id"]
             known.resolved["to_warehouse_id"] = second["id"]
+
+
+def _refunds_a_line(spec: ToolSpec, known: Known) -> bool:
+    """A refund of one item of an order, named in words and with no amount given."""
+    return (
+        spec.name == "refund_payment"
+        and not known.found.money_cents
+        and bool(known.found.skus or product_phrase(known.text))
+    )
+
+
+def _line_named(order: dict[str, Any], lowered: str) -> dict[str, Any] | None:
+    """The one order line whose SKU or name the request gives."""
+    wanted = set(re.findall(r"[a-z0-9]{3,}", lowered)) - STOP - VERBS
+
+    def words(line: dict[str, Any]) -> set[str]:
+        return set(re.findall(r"[a-z0-9]{3,}", plain(f"{line.get('name')} {line.get('sku')}")))
+
+    named = [line for line in order["lines"] if wanted & words(line)]
+    return named[0] if len(named) == 1 else None
+
+
+def _first_name(user: dict[str, Any]) -> str:
+    return plain(str(user.get("full_name", ""))).split(" ")[0]
+
+
+def _says(lowered: str, word: str) -> bool:
+    return re.search(rf"\b{re.escape(word)}\b", lowered) is not None
 
 
 def _full_name(customer: dict[str, Any]) -> str:
@@ -316,7 +401,7 @@ def product_phrase(text: str, people_too: bool = False) -> str | None:
     """The product a request names the way people write it: 'the JBL Flip 6 black', 'the
     Galaxy S23 refurb' -> 'JBL Flip 6', 'Galaxy S23'."""
     runs = [
-        m.group(0)
+        re.sub(r"^\d{1,3} (?=\D)", "", m.group(0))  # "2 MX Master 3S": a count, then the name
         for m in PRODUCT_PHRASE.finditer(text)
         if not m.group(0).isdigit()
         and not PLACE_BEFORE.search(text[: m.start()])

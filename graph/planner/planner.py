@@ -27,15 +27,15 @@ from sqlmodel import Session, select
 from agents import agent_of
 from db.base import utc_now
 from db.models import Warehouse
-from graph.actions import hits
+from graph.actions import actions, hits
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
-from graph.planner.choose import rank_agents, rank_tools
-from graph.planner.extract import extract
+from graph.planner.choose import named_tools, rank_agents, rank_tools
+from graph.planner.extract import VERBS, extract
 from graph.planner.fill import Known, fill
 from graph.planner.lookups import lookup_for, resolve
 from graph.referents import REFERENTS, pointed_at
-from graph.router import MEASURE_OF_IT, split_intents
+from graph.router import ASKING, MEASURE_OF_IT, split_intents
 from graph.wording import normalize, plain
 from tools.base import REGISTRY
 
@@ -122,15 +122,22 @@ class OfflinePlanner(ToolCallingModel):
         done = _calls_made(messages[task_index + 1 :])
         agent = agent_of(names[0])
         own = [n for n in names if agent_of(n) == agent]  # not the shared look-ups
-        choice = rank_tools(focus, own, known.found)[0]
+        choice = rank_tools(focus, own, known.found)[0].name
+        # "make the invoice and the credit note": each named tool in turn
+        planned = named_tools(focus, own)
+        sequence = planned if choice in planned else [choice]
+        finished: dict[str, Any] = {}
         for tool, _, result, ok in done:
-            if tool == choice.name:
-                return AIMessage(
-                    content=write_answer(tool, result) if ok else write_error(tool, result)
-                )
+            if tool in sequence and not ok:
+                return AIMessage(content=write_error(tool, result))
+            if tool in sequence:
+                finished[tool] = result
             if ok:
                 resolve(tool, result, known)
-        spec = REGISTRY[choice.name]
+        remaining = [tool for tool in sequence if tool not in finished]
+        if not remaining:
+            return AIMessage(content="\n\n".join(write_answer(t, finished[t]) for t in sequence))
+        spec = REGISTRY[remaining[0]]
         filled = fill(spec, known)
         records, asked_before = _last_turn(messages[:task_index])
         # "start it", "acknowledge that alert", "the packing slip too", or more of the same
@@ -174,8 +181,10 @@ def off_topic(request: str) -> bool:
     lowered = plain(request)
     if not OFF_TOPIC.search(lowered) or re.search(r"\d|[A-Z]{2,}-", request):
         return False
-    clauses = re.split(r"[,;:.!?\u2014\u2013]\s*", lowered)
-    return not any(SHOP_NOUNS.search(c) and not OFF_TOPIC.search(c) for c in clauses)
+    clauses = [c for c in re.split(r"[,;:.!?\u2014\u2013]\s*", lowered) if c.strip()]
+    # what a request asks is what counts: "will it rain in Lyon? I drive to the warehouse"
+    asked = [c for c in clauses if _asks(c)] or clauses
+    return not any(SHOP_NOUNS.search(c) and not OFF_TOPIC.search(c) for c in asked)
 
 
 # Words of warehouse names that do not name the place: "Lyon Saint-Priest (main)".
@@ -217,7 +226,7 @@ def intents(request: str, places: tuple[str, ...] = ()) -> list[str]:
     warehouse 1")."""
     clauses = split_intents(request)
     if len(clauses) > 1:
-        return clauses
+        return _with_statements_as_context(clauses)
     halves = re.split(r",?\s+and\s+", request, maxsplit=1)
     if len(halves) == 2 and MEASURE_OF_IT.fullmatch(plain(halves[1]).strip(" ?")):
         return clauses  # "… and how much revenue": a measure of the same thing
@@ -226,6 +235,54 @@ def intents(request: str, places: tuple[str, ...] = ()) -> list[str]:
         if first != second and min(first_score, second_score) >= SPLIT_FLOOR:
             return halves
     return clauses
+
+
+# Verbs that open an order besides the tools' own: "put it at 119€", "check the customer"
+ORDERING = frozenset(
+    {"put", "make", "give", "take", "get", "open", "log", "book", "move", "check", "run",
+     "print", "issue", "pull", "close", "drop", "raise", "lift", "let", "use", "do"}
+)  # fmt: skip
+# A clause that asks for something in the form of a statement: "I need the invoice…"
+ASKS_AS_STATEMENT = re.compile(
+    r"\s*(?:i|we) (?:need|want|would like|'d like)\b|\s*(?:you can|you could|please|pls|kindly)\b"
+)
+
+
+def _with_statements_as_context(clauses: list[str]) -> list[str]:
+    """A request's clauses, each statement ("Zoé changed her mind about the Redmi she just
+    received") joined to the question or order after it ("open a return for it"), or before
+    it when none follows: when a request asks or orders something, what it only states is
+    the context of that, not a task of its own."""
+    asking = [_asks(clause) for clause in clauses]
+    if all(asking) or not any(asking):
+        return clauses
+    joined: list[str] = []
+    pending: list[str] = []
+    for clause, asks in zip(clauses, asking, strict=True):
+        if not asks:
+            pending.append(clause)
+            continue
+        joined.append(". ".join([*pending, clause]))
+        pending = []
+    if pending:
+        joined[-1] = ". ".join([joined[-1], *pending])
+    return joined
+
+
+def _asks(clause: str) -> bool:
+    """Whether a clause asks something (a question) or orders it (a verb of action opening
+    one of its sentences or comma-separated parts: "alert 11 is fixed, resolve it")."""
+    for sentence in re.split(r"[.:;,]\s+", plain(clause)):
+        opening = re.sub(r"^\s*(?:and|then|also|so|now|ok|okay|right|oh)\b,?\s*", "", sentence)
+        words = opening.split()
+        if words and (
+            ASKING.match(opening)
+            or ASKS_AS_STATEMENT.match(opening)
+            or words[0] in VERBS | ORDERING
+            or actions(" ".join(words[:5]))
+        ):
+            return True
+    return False
 
 
 def _question(tool: str, missing: list[str], known: Known) -> str:

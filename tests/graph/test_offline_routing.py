@@ -1,9 +1,13 @@
 """The offline planner routes requests in plain language to the right agents and tools."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy.engine import Engine
 
 from graph.assistant import Assistant
+from graph.planner.choose import rank_agents
+from graph.planner.planner import intents
 from tests.tools.conftest import actor
 from tools.base import run_tool
 
@@ -144,3 +148,147 @@ def test_a_warehouse_opened_during_the_session_is_a_place_at_once(
     })  # fmt: skip
 
     assert assistant.ask(actor("manager"), asked).agents == ["warehouse"]
+
+
+def test_each_tool_a_request_names_is_done_in_turn(assistant: Assistant) -> None:
+    result = assistant.ask(actor("manager"), "print the invoice and the packing slip for order 77")
+
+    assert result.agents == ["documents"]
+    assert [(c.tool, c.args, c.status) for c in result.tool_calls] == [
+        ("generate_invoice", {"order_id": 77}, "ok"),
+        ("generate_packing_slip", {"order_id": 77}, "ok"),
+    ]
+    assert "generate invoice" in result.answer and "generate packing slip" in result.answer
+
+
+def test_a_question_naming_no_action_of_the_agent_reads(assistant: Assistant) -> None:
+    result = assistant.ask(actor("admin"), "what does the fraud score article say?")
+
+    assert result.agents == ["knowledge"]
+    assert result.pending_approval is None
+    assert [c.tool for c in result.tool_calls] == ["search_articles"]
+
+
+def test_a_staff_member_named_by_first_name_has_their_key_found(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    staff = run_tool(seeded_engine, actor("admin"), "list_staff_users", {})
+    [mehdi] = [user for user in staff.items if user.full_name.startswith("Mehdi ")]
+    [key] = run_tool(seeded_engine, actor("admin"), "list_api_keys", {"user_id": mehdi.id}).items
+
+    result = assistant.ask(actor("admin"), "revoke Mehdi's api key, his laptop was stolen")
+
+    assert result.pending_approval is not None
+    assert result.pending_approval.tool == "revoke_api_key"
+    assert result.pending_approval.args["key_id"] == key.id
+
+
+def test_a_bare_number_without_a_payment_named_is_the_order_to_refund(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    delivered = run_tool(seeded_engine, actor("admin"), "list_orders", {"status": "delivered"})
+    order_id = delivered.items[0].id
+    payments = run_tool(
+        seeded_engine, actor("admin"), "list_order_payments", {"order_id": order_id}
+    )
+    [paid] = [p for p in payments.items if p.captured_cents > p.refunded_cents]
+    assert paid.id != order_id
+
+    result = assistant.ask(actor("admin"), f"the customer wants her money back for {order_id}")
+
+    assert result.pending_approval is not None
+    assert result.pending_approval.tool == "refund_payment"
+    assert result.pending_approval.args["payment_id"] == paid.id
+
+
+def test_a_delivery_received_is_booked_in_with_its_purchase_order(assistant: Assistant) -> None:
+    result = assistant.ask(
+        actor("manager"), "we just received 20 white Belkin USB-C cables at Lyon, PO-7781"
+    )
+
+    assert result.pending_approval is not None
+    assert result.pending_approval.tool == "record_movement"
+    args = result.pending_approval.args
+    assert (args["kind"], args["quantity"], args["reference"]) == ("inbound", 20, "PO-7781")
+    assert args["sku"].startswith("BEL-")  # the cables named in words, not the PO as a SKU
+
+
+def test_refunding_one_item_of_an_order_refunds_what_that_line_cost(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    admin = actor("admin")
+    delivered = run_tool(seeded_engine, admin, "list_orders", {"status": "delivered", "limit": 50})
+    orders = [
+        run_tool(seeded_engine, admin, "get_order", {"order_id": o.id}) for o in delivered.items
+    ]
+
+    def model(line: Any) -> str:  # "JBL Flip 6": a product as merchants name it
+        return " ".join(line.name.split()[:3])
+
+    order, line = next(
+        (o, line)
+        for o in orders
+        if len({other.name.split()[0] for other in o.lines}) > 1
+        for line in o.lines
+        if any(c.isdigit() for c in model(line))
+    )
+
+    result = assistant.ask(
+        admin, f"refund the {model(line)} from order {order.id}, it arrived broken"
+    )
+
+    assert result.pending_approval is not None
+    assert result.pending_approval.tool == "refund_payment"
+    assert result.pending_approval.args["amount_cents"] == line.total_cents
+
+
+def test_an_action_the_merchant_rules_out_is_never_taken(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    processing = run_tool(seeded_engine, actor("admin"), "list_orders", {"status": "processing"})
+    order_id = processing.items[0].id
+
+    result = assistant.ask(
+        actor("manager"),
+        f"Order {order_id} looks off to me. Park it so nobody ships it while I look into it. "
+        "Don't cancel it.",
+    )
+
+    assert result.agents == ["orders"]
+    assert [c.tool for c in result.tool_calls] == ["hold_order"]
+    assert result.tool_calls[0].args["order_id"] == order_id
+
+
+def test_what_a_request_only_states_is_the_context_of_what_it_asks() -> None:
+    assert intents(
+        "Zoé Nguyen changed her mind about the Redmi she just received, it's still sealed. "
+        "Open a return for it."
+    ) == [
+        "Zoé Nguyen changed her mind about the Redmi she just received, it's still sealed. "
+        "Open a return for it"
+    ]
+    # two orders stay two tasks, and a request made only of statements is left as it is
+    assert intents("refund the full amount of order 12, and blacklist customer 148") == [
+        "refund the full amount of order 12",
+        "blacklist customer 148",
+    ]
+    assert len(intents("Théo called: his number changed. He wants order 12 cancelled.")) == 2
+
+
+def test_a_models_name_is_not_a_word_of_its_domain() -> None:
+    # "Charge" in the Fitbit Charge 6 charges nobody; "Refund 20 €" still refunds
+    assert rank_agents("Take the Fitbit Charge 6 off the shop: put it back to draft")[0][0] == (
+        "products"
+    )
+    assert rank_agents("Refund 20 € on order 3980, the customer complained")[0][0] == "payments"
+
+
+def test_a_question_outside_the_shop_is_not_made_one_by_its_context(
+    assistant: Assistant,
+) -> None:
+    result = assistant.ask(
+        actor("manager"), "Is it going to rain in Lyon tomorrow? I have to drive to the warehouse."
+    )
+
+    assert result.agents == []
+    assert result.tool_calls == []

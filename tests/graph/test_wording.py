@@ -27,6 +27,21 @@ from graph.wording import corrected, normalize
             "l'entrepôt de Lille est rempli à combien ?",
             "l'warehouse de Lille est full à how much ?",
         ),
+        (
+            "combien ça coûte d'envoyer un colis de 2 kg en France ?",
+            "how much to send un parcel de 2 kg en France ?",
+        ),
+        # an apostrophe inside a French word quotes nothing
+        (
+            "Bloque l'adresse IP 185.220.101.34 pendant 30 jours, c'est un nœud Tor pour la "
+            "commande 170",
+            "block l'address IP 185.220.101.34 for 30 days, c'est un nœud Tor pour la order 170",
+        ),
+        ("2 800 storage locations, over 2 000 €", "2800 storage locations, over 2000 euros"),
+        (
+            "Quel est le taux de défauts de l'Apple Watch ?",
+            "what est le defect rate de l'Apple Watch ?",
+        ),
     ],
 )
 def test_french_shop_words_shorthand_and_typos_become_the_words_matched_on(
@@ -44,6 +59,8 @@ def test_french_shop_words_shorthand_and_typos_become_the_words_matched_on(
         "she is the one who used it",  # "one" that is not a count
         "Théo Robin wants a refund",  # names
         "wipe the data",  # an English word is not a typo of another ("wire")
+        "his number is now +33 6 12 12 12 12",  # a phone number's pairs
+        "card 5555 5555 5555 4444",
     ],
 )
 def test_codes_addresses_quotes_names_and_real_words_are_left_as_typed(kept: str) -> None:
@@ -71,9 +88,30 @@ def test_a_scene_setting_clause_joins_the_request_it_explains() -> None:
     ]
 
 
+def test_a_question_then_a_request_are_two_intents_and_trailing_context_is_not() -> None:
+    assert split_intents("how many JBL-FLIP6-TEAL at Lyon? schedule an audit of 1 unit") == [
+        "how many JBL-FLIP6-TEAL at Lyon",
+        "schedule an audit of 1 unit",
+    ]
+    assert split_intents("has order 3990 been paid? if so, generate the invoice") == [
+        "has order 3990 been paid",
+        "if so, generate the invoice",
+    ]
+    assert split_intents("is Sarah Giraud legit? new customer, first big order") == [
+        "is Sarah Giraud legit? new customer, first big order"
+    ]
+    assert split_intents("where is order 12. the customer is angry") == [
+        "where is order 12. the customer is angry"
+    ]
+
+
 def test_actions_in_merchant_words_and_states_in_questions() -> None:
     assert actions("kill order 3998") == [("cancel_",)]
     assert actions("that order has to be cancelled")[0] == ("cancel_",)
+    # an action ruled out is no action
+    assert actions("don't cancel it") == []
+    assert actions("park it so nobody ships it") == [("hold_",)]
+    assert actions("no need to refund, just hold it") == [("hold_",)]
     # the refund rate is a measure, not a refund to make
     assert actions("has the refund rate done anything weird") == [("detect_",)]
     assert actions("which inspections failed?") == []  # a state, not an inspection to close
