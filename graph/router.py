@@ -20,20 +20,24 @@ from tools import load_tools
 from tools.base import REGISTRY
 
 # Verbs opening a clause that asks for something of its own.
+_ACTS = (
+    r"cancel|refund|block|unblock|send|create|generate|track|mark|ship|reserve|release|update|"
+    r"change|set|run|make|put|pause|resume|archive|note|log|lower|raise|extend|email|print|"
+    r"approve|authorize|reject|flag|hold|close|notify|add|remove|delete|move|transfer|schedule|"
+    r"sync|push|reply|issue|void|capture|erase|revoke|deactivate|resolve|inspect|blacklist|ban|"
+    r"kill|scrap|book|wipe|bump|drop|swap|acknowledge|expire"
+)
 _ASKS_FOR = (
-    r"(?:please\s+)?(?:cancel|refund|block|unblock|show|list|check|send|create|generate|track|"
-    r"tell|give|find|mark|ship|reserve|release|update|change|set|what|which|how|is|are|do|does|"
-    r"run|make|put|pause|resume|archive|note|log|lower|raise|extend|email|print|approve|"
-    r"authorize|reject|flag|hold|close|notify|add|remove|delete|move|transfer|schedule|sync|"
-    r"push|reply|issue|void|capture|erase|revoke|deactivate|resolve|inspect|blacklist|ban|kill|"
-    r"scrap|book|wipe|bump|drop|swap|acknowledge|expire)\b"
+    rf"(?:please\s+)?(?:{_ACTS}|show|list|check|tell|give|find|what|which|how|is|are|do|does)\b"
 )
 # "refund order 12 and block that customer", "…; then …", "… Also …", "how many are left at
 # Lyon? schedule an audit", "has 3990 been paid? if so generate the invoice"
 _CLAUSE_BREAK = re.compile(
     r"\s*(?:;|\.\s+|,?\s+and then\s+|,?\s+then\s+|,?\s+and also\s+|[,—–-]?\s+also,?\s+|"
     r",?\s+(?:and )?while you(?:'re| are) at it,?\s+|"
-    rf",?\s+and\s+(?={_ASKS_FOR})|(?<=\?)\s+(?=(?:if (?:yes|so|not|it \w+),?\s+)?{_ASKS_FOR}))",
+    rf",?\s+and\s+(?={_ASKS_FOR})|"
+    # after a question, an action of its own; "give me the score" asks more of the same
+    rf"(?<=\?)\s+(?=(?:if (?:yes|so|not|it \w+),?\s+)?(?:please\s+)?(?:{_ACTS})\b))",
     re.IGNORECASE,
 )
 
