@@ -144,9 +144,8 @@ ARTICLE_NOISE = frozenset(
      "out", "date", "the", "about", "was", "is", "for", "case", "had", "today", "publish"}
 )  # fmt: skip
 # "the Mastercard the customer has on file", "his saved card", "the card we have for her"
-SAVED_CARD = re.compile(
-    r"\b(?:on file|saved|stored|registered)\b|\b(?:mastercard|visa|amex|cb)\b(?! \d)"
-)
+CARD_BRAND = re.compile(r"\b(?:mastercard|visa|amex|cb)\b(?! \d)")
+SAVED_CARD = re.compile(rf"\b(?:on file|saved|stored|registered)\b|{CARD_BRAND.pattern}")
 MARKETPLACE = re.compile(r"\b(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)\b")
 PRONOUN = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its)\b")
 
@@ -267,19 +266,22 @@ def resolve(tool: str, result: Any, known: Known) -> None:
         if len(named) == 1:
             known.resolved["user_id"] = named[0]["id"]
     elif tool == "search_articles" and isinstance(result, dict):
-        hits = [h.get("article", h) for h in result.get("hits", []) if isinstance(h, dict)]
-        known.resolved["article_lookup"] = hits
-        if hits:
-            known.resolved["article_id"] = hits[0].get("id")
+        hits = [h for h in result.get("hits", []) if isinstance(h, dict)]
+        known.resolved["article_lookup"] = [h.get("article", h) for h in hits]
+        # the best article, when it holds at least two of the request's words: a weak match
+        # is no article to archive or delete
+        if hits and len(hits[0].get("matched", [])) >= 2:
+            known.resolved["article_id"] = hits[0].get("article", hits[0]).get("id")
     elif tool == "list_payment_methods":
         known.resolved["card_lookup"] = items
         # the card of the brand named ("his saved mastercard"), else the only or default one
-        brand = [m for m in items if m.get("brand") and _says(lowered, plain(m["brand"]))]
-        default = [m for m in items if m.get("is_default")]
-        for chosen in (brand, items, default):
-            if len(chosen) == 1:
-                known.resolved["payment_method_id"] = chosen[0]["id"]
-                break
+        if brand := CARD_BRAND.search(lowered):
+            choices = [[m for m in items if plain(str(m.get("brand"))) == brand.group(0)]]
+        else:
+            choices = [items, [m for m in items if m.get("is_default")]]
+        chosen = next((c for c in choices if len(c) == 1), [])
+        if chosen:
+            known.resolved["payment_method_id"] = chosen[0]["id"]
     elif tool == "list_api_keys":
         known.resolved["key_lookup"] = items
         if len(items) == 1:
