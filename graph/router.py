@@ -14,7 +14,7 @@ import numpy as np
 
 from agents import AGENT_SPECS
 from graph.actions import actions
-from graph.wording import normalize, plain
+from graph.wording import normalize, plain, single_quoted
 from knowledge.embeddings import get_embedder
 from tools import load_tools
 from tools.base import REGISTRY
@@ -43,9 +43,7 @@ _CLAUSE_BREAK = re.compile(
 
 
 # Quoted text (a message to send, a note to write) is content, not intent.
-QUOTED = re.compile(
-    r"(?<![A-Za-zÀ-ÿ])'[^']{6,}'(?![A-Za-zÀ-ÿ])|\"[^\"]{6,}\"|«[^»]{6,}»"
-)  # an apostrophe inside a word ("l'adresse", "c'est") opens or closes nothing
+QUOTED = re.compile(single_quoted(r"[^']{6,}") + r'|"[^"]{6,}"|«[^»]{6,}»')
 
 
 def split_intents(text: str) -> list[str]:

@@ -93,8 +93,15 @@ SHORTHAND = {
 
 # A word standing alone: not part of a SKU, an email, a code or a number.
 WORD = re.compile(r"(?<![\w\-@./])[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ']*(?![\w\-@]|[./]\w)")
-# Quoted text; an apostrophe inside a word ("l'adresse", "c'est") opens or closes nothing
-QUOTE = re.compile(r"(?<![A-Za-zÀ-ÿ])'[^']{6,}'(?![A-Za-zÀ-ÿ])|\"[^\"]*\"|«[^»]*»")
+
+
+def single_quoted(body: str) -> str:
+    """A pattern for `body` between single quotes: an apostrophe inside a word ("l'adresse",
+    "c'est", "we're") opens or closes nothing."""
+    return rf"(?<![A-Za-zÀ-ÿ])'{body}'(?![A-Za-zÀ-ÿ])"
+
+
+QUOTE = re.compile(single_quoted(r"[^']{6,}") + r'|"[^"]*"|«[^»]*»')
 NUMBER_WORDS = {
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
     "eight": "8", "nine": "9", "ten": "10", "a dozen": "12",

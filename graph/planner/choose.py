@@ -8,6 +8,7 @@ from typing import Any
 from agents import AGENT_SPECS
 from graph.actions import NEW_ORDER, actions, distinct_actions, hits
 from graph.planner.extract import EMAIL, Found, person_names, plain
+from graph.planner.fill import ORDER_RECORDS
 from graph.router import QUOTED, agent_index
 
 # Words that point to a domain. A hit adds to the embedding score; two hits more. "order" is
@@ -194,7 +195,8 @@ def without_models(text: str) -> str:
     sentence's first word and a number ("Transfer 3 red…", "Refund 20 €") is an order."""
 
     def replace(match: re.Match[str]) -> str:
-        opens = not text[: match.start()].strip() or text[: match.start()].rstrip()[-1] in ".!?:;"
+        before = text[: match.start()].rstrip()
+        opens = not before or before[-1] in ".!?:;"
         return match.group(0) if opens and len(match.group(0).split()) == 2 else " product "
 
     return MODEL_NAME.sub(replace, text)
@@ -265,7 +267,7 @@ ASKS = re.compile(
     r"\s*(?:what|which|who|whose|where|when|why|how|is|are|was|were|do|does|did|has|have|any)\b"
 )
 RECORD_NUMBER = 100  # a bare number this big names a record (order 3989), not a count
-BY_ORDER_IDS = frozenset({"payment_id", "shipment_id", "return_id", "document_id"})
+BY_ORDER_IDS = frozenset(ORDER_RECORDS)  # the records an order has: its payments, shipments…
 
 
 @dataclass(frozen=True)

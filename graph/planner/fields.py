@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from graph.planner.extract import person_names, plain
+from graph.wording import single_quoted
 from tools.base import AGENTS
 
 COUNTRIES = {
@@ -14,10 +15,7 @@ COUNTRIES = {
     "austria": "AT", "united kingdom": "GB", "uk": "GB", "ireland": "IE", "poland": "PL",
     "sweden": "SE", "denmark": "DK",
 }  # fmt: skip
-# A quoted value; an apostrophe inside a word ("we're", "l'adresse") opens or closes nothing
-QUOTED_VALUE = re.compile(
-    r"(?<![A-Za-zÀ-ÿ])'([^']{2,})'(?![A-Za-zÀ-ÿ])|\"([^\"]{2,})\"|«\s*([^»]{2,}?)\s*»"
-)
+QUOTED_VALUE = re.compile(single_quoted(r"([^']{2,})") + r'|"([^"]{2,})"|«\s*([^»]{2,}?)\s*»')
 DECIMAL_EUROS = re.compile(r"(?<![\d.,])(\d{1,6}[.,]\d{2})(?![\d.,])")
 STREET = re.compile(
     r"\b\d{1,4}(?:bis|ter)?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|place|allee|allée|"

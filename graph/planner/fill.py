@@ -229,7 +229,8 @@ def _leading_count(text: str) -> int | None:
     for match in re.finditer(r"(?<![\w.])(\d{1,3})\s+(?!euros?\b|eur\b)(?:x\s+)?[A-Za-z]", text):
         before = text[: match.start()].split()
         opens = len(before) <= 1 or before[-2][-1:] in ".!?:;"  # "Move 4 black…": a verb
-        if not (before and before[-1][:1].isupper() and not opens):
+        after_a_name = bool(before) and before[-1][:1].isupper() and not opens
+        if not after_a_name:
             return int(match.group(1))
     return None
 

@@ -237,8 +237,8 @@ def intents(request: str, places: tuple[str, ...] = ()) -> list[str]:
     return clauses
 
 
-# Verbs that open an order besides the tools' own: "put it at 119€", "check the customer"
-ORDERING = frozenset(
+# Verbs that open an order: the tools' own, and "put it at 119€", "check the customer"…
+ORDERING = VERBS | frozenset(
     {"put", "make", "give", "take", "get", "open", "log", "book", "move", "check", "run",
      "print", "issue", "pull", "close", "drop", "raise", "lift", "let", "use", "do"}
 )  # fmt: skip
@@ -278,7 +278,7 @@ def _asks(clause: str) -> bool:
         if words and (
             ASKING.match(opening)
             or ASKS_AS_STATEMENT.match(opening)
-            or words[0] in VERBS | ORDERING
+            or words[0] in ORDERING
             or actions(" ".join(words[:5]))
         ):
             return True

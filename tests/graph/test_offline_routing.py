@@ -8,8 +8,17 @@ from sqlalchemy.engine import Engine
 from graph.assistant import Assistant
 from graph.planner.choose import rank_agents
 from graph.planner.planner import intents
+from graph.results import TurnResult
 from tests.tools.conftest import actor
 from tools.base import run_tool
+
+
+def proposed(result: TurnResult, tool: str) -> dict[str, Any]:
+    """The arguments of the call the turn asks approval for, after checking it is `tool`."""
+    assert result.pending_approval is not None, result.answer
+    assert result.pending_approval.tool == tool
+    return result.pending_approval.args
+
 
 ONE_PER_AGENT = [
     ("is comptoir healthy? any system alerts?", "monitoring"),
@@ -178,9 +187,7 @@ def test_a_staff_member_named_by_first_name_has_their_key_found(
 
     result = assistant.ask(actor("admin"), "revoke Mehdi's api key, his laptop was stolen")
 
-    assert result.pending_approval is not None
-    assert result.pending_approval.tool == "revoke_api_key"
-    assert result.pending_approval.args["key_id"] == key.id
+    assert proposed(result, "revoke_api_key")["key_id"] == key.id
 
 
 def test_a_bare_number_without_a_payment_named_is_the_order_to_refund(
@@ -196,9 +203,7 @@ def test_a_bare_number_without_a_payment_named_is_the_order_to_refund(
 
     result = assistant.ask(actor("admin"), f"the customer wants her money back for {order_id}")
 
-    assert result.pending_approval is not None
-    assert result.pending_approval.tool == "refund_payment"
-    assert result.pending_approval.args["payment_id"] == paid.id
+    assert proposed(result, "refund_payment")["payment_id"] == paid.id
 
 
 def test_a_delivery_received_is_booked_in_with_its_purchase_order(assistant: Assistant) -> None:
@@ -206,9 +211,7 @@ def test_a_delivery_received_is_booked_in_with_its_purchase_order(assistant: Ass
         actor("manager"), "we just received 20 white Belkin USB-C cables at Lyon, PO-7781"
     )
 
-    assert result.pending_approval is not None
-    assert result.pending_approval.tool == "record_movement"
-    args = result.pending_approval.args
+    args = proposed(result, "record_movement")
     assert (args["kind"], args["quantity"], args["reference"]) == ("inbound", 20, "PO-7781")
     assert args["sku"].startswith("BEL-")  # the cables named in words, not the PO as a SKU
 
@@ -237,9 +240,7 @@ def test_refunding_one_item_of_an_order_refunds_what_that_line_cost(
         admin, f"refund the {model(line)} from order {order.id}, it arrived broken"
     )
 
-    assert result.pending_approval is not None
-    assert result.pending_approval.tool == "refund_payment"
-    assert result.pending_approval.args["amount_cents"] == line.total_cents
+    assert proposed(result, "refund_payment")["amount_cents"] == line.total_cents
 
 
 def test_an_action_the_merchant_rules_out_is_never_taken(
