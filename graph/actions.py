@@ -13,12 +13,26 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("set up a", "set up an", "open a", "open an", "opening a", "opening an"),
      ("create_", "raise_", "schedule_", "add_", "file_", "request_")),
     (("phoned in an order", "called in an order", "rang in an order", "order by phone",
-      "order over the phone"), ("create_order",)),
+      "order over the phone", "phone order", "telephone order"), ("create_order",)),
     (("an account", "a support account", "an admin account", "a manager account",
       "a viewer account"), ("create_staff_user",)),
+    (("write a draft", "write an article", "write a help article", "write a new article",
+      "draft an article", "a new article", "a kb article", "a help article", "an faq article"),
+     ("create_article",)),
+    (("an api key", "a new api key", "a new key", "a key for", "a key called", "a key named"),
+     ("create_api_key",)),
     (("best carrier", "cheapest carrier", "fastest carrier", "which carrier should",
-      "carrier should we use"),
+      "carrier should we use", "which carrier would", "what carrier would", "which carrier do",
+      "which carrier to", "carrier would you", "carrier do you recommend", "pick a carrier",
+      "choose a carrier", "pick the carrier", "choose the carrier"),
      ("select_carrier",)),
+    # the carrier settled on: "ok go with DPD", "book it with that one"
+    (("go with", "book it with", "book them with", "book with", "ship it with", "ship it via",
+      "send it with", "send it via"), ("create_shipment",)),
+    (("payment to shipping", "payment and shipping", "payment to dispatch", "time to ship",
+      "time to dispatch", "go out within", "goes out within", "went out within",
+      "shipped within", "dispatched within", "lead time", "fulfilment time",
+      "fulfillment time"), ("warehouse_performance",)),
     (("where her parcel", "where his parcel", "where their parcel", "where the parcel",
       "where the package", "where my parcel"), ("track_",)),
     (("helpful", "useful", "did not help", "didn't help"), ("mark_article_helpful",)),
@@ -37,7 +51,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("list_blocked",)),
     (("plugged into", "connected to"), ("list_connections",)),
     (("compared to what we have", "sales compared", "sell through", "sales against stock",
-      "sales vs stock", "sales versus stock"), ("product_inventory_analytics",)),
+      "sales vs stock", "sales versus stock", "days of cover", "days of stock", "weeks of cover",
+      "weeks of stock", "days cover", "at the current pace", "at this pace",
+      "at the current rate", "last us"), ("product_inventory_analytics",)),
     (("buffer",), ("update_connection",)),
     (("expiry", "expire"), ("expire_",)),
     (("run out", "running out", "low stock", "out of stock", "low on", "restock"),
@@ -62,7 +78,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("pick list", "picking list"), ("pick_list",)),
     (("do we have any", "do we sell", "do we carry", "looking for", "we carry", "we stock"),
      ("search_",)),
-    (("charge", "take the payment", "take payment", "pay with", "test card", "run the card"),
+    (("charge", "take the payment", "take payment", "pay with", "test card", "run the card",
+      "pays by card", "pay by card", "paying by card", "pays with", "pays now", "pay now"),
      ("process_",)),
     (("is now", "it's now", "now costs", "changed to", "her new", "his new", "their new",
       "new phone is", "new email is", "new address is", "moved", "now has", "now have",
@@ -70,6 +87,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "new phone for", "new number for", "new address for", "new name", "new description",
       "swap", "replace", "goes up to", "go up to", "goes down to", "go down to",
       "should be called", "be renamed", "now called"), ("update_",)),
+    (("what do we tell", "what should we tell", "what do i tell", "what should i tell",
+      "what do we say", "what should i say", "what do we answer", "what should we answer"),
+     ("search_",)),
     (("search", "look for", "policy", "policies", "how do", "how to", "how can", "what is our",
       "what's our", "can we", "are we allowed", "procedure", "what do i do", "what should i do",
       "what do we do", "what should we do"), ("search_",)),
@@ -88,7 +108,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("credit note",), ("generate_credit_note",)),
     (("label",), ("generate_shipping_label",)),
     (("generate", "print", "make", "produce"), ("generate_",)),
-    (("reserve", "hold back", "set aside"), ("reserve_",)),
+    (("reserve", "hold back", "set aside", "aside"), ("reserve_",)),
     (("release",), ("release_",)),
     (("transfer", "move"), ("transfer_",)),
     (("sync", "import", "pull"), ("sync_",)),
@@ -124,6 +144,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("void",), ("void_",)),
     (("create", "add", "new", "register", "file", "raise", "request"),
      ("create_", "add_", "file_", "request_", "raise_", "record_")),
+    (("who changed", "who touched", "who modified", "who updated", "who edited", "who set",
+      "who lowered", "who raised", "was it before", "previous value"), ("config_history",)),
     (("fraud history", "history of", "ever been flagged", "flagged before"),
      ("customer_fraud_history", "config_history")),
     (("fraud check", "check fraud", "fraud score", "fraud risk", "suspicious", "risky", "score",
@@ -138,9 +160,12 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
 )  # fmt: skip
 
 
-# A question about what exists ("any invoices for 3960?", "is there a label?"): the document
-# it names is what it looks for, not one to make.
-ALREADY_THERE = re.compile(r"\s*(?:any|are there|is there)\b")
+# A question about what exists ("any invoices for 3960?", "is there a label?", "her invoice
+# number"): the document it names is what it looks for, not one to make.
+ALREADY_THERE = re.compile(
+    r"\s*(?:any|are there|is there)\b|.*\b(?:invoice|credit note) (?:number|no)\b|"
+    r".*\bnumber of (?:the|her|his|their|its) (?:invoice|credit note)\b"
+)
 DOCUMENT_NOUNS = re.compile(r"\b(?:invoices?|packing slips?|credit notes?|labels?)\b")
 QUESTION = re.compile(r"\s*(?:which|what|who|how many|are there|is there|any|show|list)\b")
 # Words that name an action in a request and a state in a question ("which inspections
@@ -148,6 +173,14 @@ QUESTION = re.compile(r"\s*(?:which|what|who|how many|are there|is there|any|sho
 STATE_WORDS = frozenset({"passed", "failed", "received", "arrived", "came back", "file", "set"})
 # "what cards does customer 1 have on file?": the cards saved, not one to add
 CARDS_HELD = re.compile(r"\b(?:what|which|any) (?:saved )?cards?\b")
+# A weight band's new price: "France standard up to 1 kg is now 7,60€", "<1kg to 17,90 HT"
+NEW_RATE = re.compile(
+    r"(?:\b(?:up to|under|below|max)\s*|<\s*)\d+(?:[.,]\d+)?\s*(?:kgs?|g)\b.{0,40}?"
+    r"\b(?:is now|now|to|at)\s*\d+(?:[.,]\d+)?"
+)
+# "2 teal JBL Flip 6 from Paris to Lyon": stock from one site to another (a price "from 50 to
+# 60" is not)
+BETWEEN_PLACES = re.compile(r"\bfrom [a-z][a-z -]{2,30}? to [a-z]")
 # "she wants 2 Anker PowerCore 10000": an order to take
 NEW_ORDER = re.compile(r"\bwants? (?:to (?:buy|order) )?\d+ [a-z]")
 CHANGE_TO = re.compile(
@@ -238,6 +271,11 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((role.start(), -1, ("update_staff_user",)))
     if order := NEW_ORDER.search(lowered):
         found.append((order.start(), -1, ("create_order",)))
+    # "new tariff: up to 2 kg is now 9,10€": a line's price changes (unless one is added)
+    if NEW_RATE.search(lowered) and not re.search(r"\b(?:add|create)\b", lowered):
+        found.append((0, -1, ("update_rate",)))
+    if between := BETWEEN_PLACES.search(lowered):  # "send 2 from Paris to Lyon"
+        found.append((between.start(), -1, ("transfer_",)))
     if cards := CARDS_HELD.search(lowered):
         found.append((cards.start(), -1, ("list_payment_methods",)))
     if offer := NEW_OFFER.search(lowered):  # "list the JBL Flip 6 on Amazon at 129,90"

@@ -86,11 +86,12 @@ def pointed_at(records: list[Record], field: str, request: str, earlier: str = "
     for record in records:
         if field in record:
             candidates.append((record[field], record))
-        elif (  # the records of a listing of alerts hold the alert ids
+        elif (  # the records of a listing of alerts hold the alert ids (an order's lines
+            # hold their own)
             field.endswith("_id")
             and "id" in record
             and record["key"] != "args"
-            and (entity in record["key"] or entity in record["tool"])
+            and (entity in record["key"] or (not record["key"] and entity in record["tool"]))
         ):
             candidates.append((record["id"], record))
     values = list(dict.fromkeys(value for value, _ in candidates))

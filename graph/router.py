@@ -46,10 +46,21 @@ _CLAUSE_BREAK = re.compile(
 QUOTED = re.compile(single_quoted(r"[^']{6,}") + r'|"[^"]{6,}"|«[^»]{6,}»')
 
 
+# "write a draft article titled …: <its text>", "send the buyer a message: <its text>": what
+# follows the colon is content, not intent
+WRITTEN = re.compile(
+    r"^(.{0,120}?\b(?:articles?|notes?|messages?|reply|e-?mail|text|body)\b[^:]{0,80}):\s.*$",
+    re.I | re.S,
+)
+
+
 def split_intents(text: str) -> list[str]:
     """The clauses of a request that may each ask for something different. A clause that
     only sets the scene ("stolen card on payment 3993. refund the full amount") joins the
-    clause after it when that one names nothing of its own (no id, no number)."""
+    clause after it when that one names nothing of its own (no id, no number). A text to
+    write ("a draft article …: <its text>") is one clause, whatever its text says."""
+    if WRITTEN.match(text):
+        return [text.strip()]
     parts = [part.strip(" ,.!") for part in _CLAUSE_BREAK.split(text)]
     clauses = [part for part in parts if len(part.split()) >= 2] or [text.strip()]
     merged: list[str] = []

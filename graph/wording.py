@@ -50,7 +50,7 @@ FRENCH = {
     "mettez": "put", "mettre": "put", "quel": "what", "quelle": "what", "quels": "what",
     "quelles": "what", "pourquoi": "why", "comment": "how", "recupere": "pull",
     "recuperer": "pull", "recuperez": "pull", "jours": "days", "semaines": "weeks",
-    "evalue": "assess", "evaluez": "assess",
+    "evalue": "assess", "evaluez": "assess", "avoir": "credit note", "avoirs": "credit notes",
 }  # fmt: skip
 # French phrases, before single words: "en attente" is a hold, "geste commercial" a goodwill
 # gesture, "est-ce que" only turns a sentence into a question.
@@ -77,6 +77,12 @@ FRENCH_PHRASES = (
     (re.compile(r"\btaux de retours?\b", re.I), "return rate"),
     (re.compile(r"\btaux d'annulations?\b", re.I), "cancellation rate"),
     (re.compile(r"\best-ce qu(?:e |')", re.I), ""),
+    (re.compile(r"\b(?:fen[eê]tre|d[eé]lai) de retours?\b", re.I), "return window"),
+    (re.compile(r"\b(?:on en est o[uù] d[ue]s? )?(?:taux de )?remplissage\b", re.I), "how full is"),
+    (re.compile(r"\bil (?:nous |vous )?reste\b|\bnous reste\b", re.I), "are left"),
+    (re.compile(r"\bpanier moyen\b", re.I), "average order value"),
+    # "passe la fenêtre de retour à 45 jours": a value to set
+    (re.compile(r"^(?:passe[rz]?|mets|mettez) (.{1,60}?) [àa] (\d)", re.I), r"set \1 to \2"),
 )
 # Words only French sentences have: in one, a word unknown to English is French, not a typo.
 FRENCH_MARKERS = frozenset(

@@ -112,8 +112,27 @@ class Actor(BaseModel):
         return cls(user_id=None, email=f"system:{name}", role=Role.ADMIN, channel=channel)
 
 
-_INSERT_AUDIT = sa.insert(AuditEntry.__table__)  # type: ignore[attr-defined]
-_INSERT_EVENT = sa.insert(DomainEvent.__table__)  # type: ignore[attr-defined]
+_AUDIT_TABLE: sa.Table = AuditEntry.__table__  # type: ignore[attr-defined]
+_EVENT_TABLE: sa.Table = DomainEvent.__table__  # type: ignore[attr-defined]
+_INSERT_AUDIT = sa.insert(_AUDIT_TABLE)
+_INSERT_EVENT = sa.insert(_EVENT_TABLE)
+
+
+def _prefixed_values(table: sa.Table, prefix: str) -> dict[str, sa.BindParameter[Any]]:
+    return {
+        column.name: sa.bindparam(prefix + column.name, type_=column.type)
+        for column in table.columns
+        if not column.primary_key and column.server_default is None
+    }
+
+
+# PostgreSQL writes both rows in one statement (an INSERT in a WITH clause): one round trip
+# less inside every write's transaction, while it holds its row locks.
+_INSERT_AUDIT_AND_EVENT = (
+    sa.insert(_EVENT_TABLE)
+    .values(_prefixed_values(_EVENT_TABLE, "event_"))
+    .add_cte(sa.insert(_AUDIT_TABLE).values(_prefixed_values(_AUDIT_TABLE, "audit_")).cte("audit"))
+)
 
 
 @dataclass
@@ -136,39 +155,44 @@ class ToolContext:
     ) -> None:
         """Write the audit entry and the outbox event of a change, in the change's transaction.
 
-        Two Core INSERTs on the session's connection: the same rows as ORM objects would
-        give, without building and flushing two mapped objects (a third of a write's time).
+        Core INSERTs on the session's connection: the same rows as ORM objects would give,
+        without building and flushing two mapped objects (a third of a write's time).
         """
         now = utc_now()
+        audit = {
+            "user_id": self.actor.user_id,
+            "actor": self.actor.email,
+            "channel": self.actor.channel,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "before": before,
+            "after": after,
+            "request_id": self.actor.request_id,
+            "created_at": now,
+        }
+        outbox = {
+            "event_id": str(uuid.uuid4()),
+            "type": event,
+            "domain": domain,
+            "entity_type": entity_type,
+            "entity_id": str(entity_id),
+            "payload": payload or after or {},
+            "actor": self.actor.email,
+            "created_at": now,
+            "published_at": None,
+            "attempts": 0,
+        }
         connection = self.session.connection()
-        connection.execute(
-            _INSERT_AUDIT,
-            {
-                "user_id": self.actor.user_id,
-                "actor": self.actor.email,
-                "channel": self.actor.channel,
-                "action": action,
-                "entity_type": entity_type,
-                "entity_id": str(entity_id),
-                "before": before,
-                "after": after,
-                "request_id": self.actor.request_id,
-                "created_at": now,
-            },
-        )
-        connection.execute(
-            _INSERT_EVENT,
-            {
-                "event_id": str(uuid.uuid4()),
-                "type": event,
-                "domain": domain,
-                "entity_type": entity_type,
-                "entity_id": str(entity_id),
-                "payload": payload or after or {},
-                "actor": self.actor.email,
-                "created_at": now,
-            },
-        )
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                _INSERT_AUDIT_AND_EVENT,
+                {f"audit_{k}": v for k, v in audit.items()}
+                | {f"event_{k}": v for k, v in outbox.items()},
+            )
+        else:
+            connection.execute(_INSERT_AUDIT, audit)
+            connection.execute(_INSERT_EVENT, outbox)
         self.records += 1
 
 

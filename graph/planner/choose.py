@@ -9,7 +9,7 @@ from agents import AGENT_SPECS
 from graph.actions import NEW_ORDER, actions, distinct_actions, hits
 from graph.planner.extract import EMAIL, Found, person_names, plain
 from graph.planner.fill import ORDER_RECORDS
-from graph.router import QUOTED, agent_index
+from graph.router import QUOTED, WRITTEN, agent_index
 
 # Words that point to a domain. A hit adds to the embedding score; two hits more. "order" is
 # left out: it names the context of most requests (an order's invoice, payments, returns).
@@ -25,9 +25,8 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
                   "profile", "vip", "interaction", "complaint", "contact"),
     "inventory": ("stock", "inventory", "worth", "run out", "running out", "running low", "low on",
                   "out of stock", "reorder", "transfer", "move", "supplier", "write off",
-                  "written off",
-                  "reserve", "reservation", "units left", "in stock", "movement", "restock",
-                  "do we have", "left", "available"),
+                  "written off", "reserve", "reservation", "aside", "units left", "in stock",
+                  "movement", "restock", "do we have", "left", "available"),
     "transport": ("ship", "shipping", "shipment", "carrier", "parcel", "tracking", "track",
                   "delivery", "delivered", "colissimo", "chronopost", "dpd", "ups", "label rate",
                   "quote"),
@@ -35,7 +34,9 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
                  "transaction", "charge", "void", "stripe", "authorization", "money back",
                  "reimburse"),
     "warehouse": ("warehouse", "pick list", "picking", "capacity", "occupancy", "site",
-                  "locations", "how full"),
+                  "locations", "how full", "payment to shipping", "payment and shipping",
+                  "go out within", "goes out within", "went out within", "shipped within",
+                  "dispatched within", "lead time", "time to ship", "time to dispatch"),
     "documents": ("invoice", "credit note", "packing slip", "label", "pdf", "document", "zpl"),
     "fraud": ("fraud", "fraudulent", "suspicious", "block", "unblock", "blacklist", "scam",
               "stolen card", "chargeback", "legit", "legitimate", "trust", "trustworthy",
@@ -55,6 +56,7 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
                    "response time", "on fire", "system"),
 }  # fmt: skip
 
+MARKETPLACES = r"(?:amazon|cdiscount|back ?market|ebay|fnac|refurbed|mirakl)\b"
 # Phrasings that settle the domain more than any single word does.
 DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("knowledge", 0.45, re.compile(
@@ -78,6 +80,10 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\b(?:drop|cut|lower|reduce|raise|increase|put|set|sell|bring)\b(?![^.;?]*\b(?:refund|"
         r"back|fee|threshold|shipping)\b)[^.;?]{1,60}\b(?:to|at) \d+(?:[.,]\d+)? ?"
         r"(?:euros?|eur)\b")),
+    # a setting's past: "who touched the free shipping threshold, and what was it before?"
+    ("backoffice", 0.4, re.compile(
+        r"\bwho (?:changed|touched|modified|set|updated|edited|lowered|raised)\b.{0,40}\b(?:"
+        r"threshold|setting|window|limit|config\w*|free shipping)\b")),
     # a setting's current value: "what's the return window set to?"
     ("backoffice", 0.4, re.compile(r"\b(?:set to|currently set|current value)\b")),
     # the help articles: "write a draft help article", "what does the help center say"
@@ -102,6 +108,11 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\bwhat(?:'s| is) in (?:order|commande)\b|\bcontents? of (?:order|commande)\b",
         r"(?:'s|\bher|\bhis|\btheir) (?:\w+ )?orders\b",  # a person's orders, all of them
     )))),
+    # a sales channel measured: "how did cdiscount do last week?", "cancellation rate on eBay"
+    ("orders", 0.35, re.compile(
+        r"\b(?:cancel\w* rate|revenue|turnover|average order value|aov|how many orders|"
+        r"number of orders|nb of orders)\b.{0,30}\b(?:on|from|via) " + MARKETPLACES + r"|"
+        r"\bhow (?:did|does|is|was) " + MARKETPLACES + r" (?:do|doing|perform\w*)\b")),
     # an order held or moved along its statuses: "put 3993 on hold", "move it to processing"
     ("orders", 0.3, re.compile(
         r"\b(?:put|place|keep|leave)\b.{0,30}\bon hold\b|"
@@ -111,6 +122,8 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("after_sales", 0.25, re.compile(
         r"\b(?:open|pending|ongoing|in progress) returns?\b|\breturns? (?:still )?(?:open|"
         r"pending|ongoing|in progress)\b|(?:'s|\bher|\bhis|\btheir) (?:\w+ )?returns\b")),
+    # a claim under warranty: "her S23 won't charge anymore, open a warranty claim"
+    ("after_sales", 0.4, re.compile(r"\bwarranty (?:claim|request|case)s?\b|\bunder warranty\b")),
     # a record known by its number's prefix: "WAR-2026-000008" is a warranty claim
     ("after_sales", 0.4, re.compile(r"\b(?:war|rma) \d{4} \d+\b")),
     # a refund asked for: "refund the JBL from order 3963", "she wants her money back"
@@ -127,6 +140,10 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\b(?:colissimo|chronopost|dpd|ups|gls|mondial relay|colis prive|dhl|fedex|la poste)\b"
         r".{0,60}\b(?:prices?|rates?|tariffs?|costs?)\b|\b(?:up to|per|under|over) "
         r"\d+(?:[.,]\d+)? ?kgs?\b")),
+    # a document asked for: "do the credit note", "issue the invoice" (whatever it is about)
+    ("documents", 0.45, re.compile(
+        r"\b(?:do|make|issue|generate|create|raise|produce|print|prepare)\b (?:the|a|an|her|his|"
+        r"their) (?:credit note|invoice|packing slip)s?\b")),
     # a label to make again: "the label got torn, can we get another one"
     ("documents", 0.3, re.compile(
         r"\blabels?\b.{0,80}\b(?:another|a new|again|reprint|re print|redo)\b|\breprint\b")),
@@ -141,6 +158,17 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\b(?:fishy|shady|dodgy)\b")),
     # an alert raised by hand: "raise a high severity alert from payments"
     ("monitoring", 0.3, re.compile(r"\b(?:raise|open|create|fire|log)\b.{0,40}\balert\b")),
+    # an alert closed: "close the low stock alert for that speaker" (the alert, not the stock)
+    ("monitoring", 0.3, re.compile(
+        r"\b(?:close|resolve|clear|dismiss)\b.{0,40}\balerts?\b|\balerts?\b.{0,40}\b(?:closed|"
+        r"resolved|cleared)\b")),
+    # what to tell a customer who asks: "how long before the refund shows? what do we tell her?"
+    ("knowledge", 0.45, re.compile(
+        r"\bwhat (?:do|should|can) (?:we|i) (?:tell|say to|answer|reply to)\b")),
+    # a report asked by name: "sales report for October with the top 5 products"
+    ("backoffice", 0.45, re.compile(r"\b(?:sales|revenue|monthly|weekly) report\b")),
+    ("products", 0.3, re.compile(r"\btop \d{0,3} ?(?:sellers|selling|products|skus)\b")),
+    ("after_sales", 0.35, re.compile(r"\bnps\b|\bsatisfaction (?:score|rate)\b")),
     # a vague question about the shop as a whole: "how are we doing today?"
     ("backoffice", 0.3, re.compile(
         r"\bhow (?:are|is) (?:we|things|business|the shop|the store)(?: doing| going)?\b|"
@@ -161,12 +189,27 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("backoffice", 0.25, re.compile(
         r"\b(?:what|how much) did we (?:make|earn|take)\b|\brevenue\b|\bturnover\b|"
         r"\b(?:left|leaving|joined|joining) the (?:company|team)\b")),
+    # a colleague's access: "Mehdi left on friday, disable his access"
+    ("backoffice", 0.3, re.compile(
+        r"\b(?:disable|remove|revoke|cut off|cut|suspend|deactivate|close)\b.{0,20}\b(?:his|her|"
+        r"their) (?:access|login|logins)\b")),
     ("risk", 0.25, re.compile(r"\bat risk\b|\bexposed\b|\bexposure\b")),
+    # an alert the anomaly detection raised: "the stock movements spike alert"
+    ("risk", 0.35, re.compile(
+        r"\b(?:spike|anomaly|anomalies|surge|dip|drop|risk)\b.{0,15}\balerts?\b")),
     # a new price with no currency: "Nest Mini charcoal should be 49,90 now" (not a rate's)
     ("products", 0.2, re.compile(
         r"^(?!.*\b(?:rates?|kgs?)\b).*\b(?:should be|now|to|at)\s+\d+[.,]\d{2}\b")),
+    # "drop it to 319", "put it at 459": what was just asked about gets a new price
+    ("products", 0.3, re.compile(
+        r"\b(?:drop|cut|lower|reduce|raise|put|bring|set)\b (?:it|them|that|the price)"
+        r"(?: down| up)? (?:to|at) \d{2,5}\b(?!\s*(?:%|days?|units?|pcs|kgs?|g\b|locations?))")),
     ("products", 0.3, re.compile(
         r"\bsales?\b.{0,40}\b(?:stock|inventory)\b|\b(?:stock|inventory)\b.{0,40}\bsales?\b")),
+    # how long the stock lasts at the pace it sells: "how many days of cover on the XM5?"
+    ("products", 0.4, re.compile(
+        r"\b(?:days?|weeks?) of (?:cover|stock)\b|\bdays? cover\b|\bat (?:the|this) (?:current )?"
+        r"(?:pace|rate)\b|\blast us\b")),
     ("marketplace", 0.3, re.compile(r"\bbuffer\b")),
     ("risk", 0.25, re.compile(
         r"\b(?:refund|return|cancellation|chargeback)s? rates?\b|\brisk\w*\b.{0,30}\b(?:overall|"
@@ -179,8 +222,6 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
 
 
 RULE_QUESTION = 0.45  # the weight of the knowledge patterns that ask what the shop's rule is
-# "write a draft article titled …: <its text>", "send the buyer a message: <its text>": what
-# follows the colon is content, not intent
 # A product as merchants name it, by its model's number: "Fitbit Charge 6", "iPhone 15",
 # "JBL Flip 6" (not "Order 3993": a record's number)
 MODEL_NAME = re.compile(
@@ -202,9 +243,8 @@ def without_models(text: str) -> str:
     return MODEL_NAME.sub(replace, text)
 
 
-WRITTEN = re.compile(
-    r"^(.{0,120}?\b(?:articles?|notes?|messages?|reply|e-?mail|text|body)\b[^:]{0,80}):\s.*$",
-    re.I | re.S,
+BETWEEN = re.compile(
+    r"\bfrom ([a-z][a-z -]{2,30}?) to ([a-z][a-z -]{2,30}?)(?=$|[,.;?!]| then\b| and\b)"
 )
 
 
@@ -229,6 +269,9 @@ def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, floa
     person = (
         bool(person_names(text)) and not re.search(r"\d", text) and "backoffice" not in patterns
     )
+    # "send 2 teal JBL Flip 6 from Paris to Lyon": stock moved between two of the shop's sites
+    between = BETWEEN.search(lowered)
+    transfer = bool(between) and all(hits(w, places) for w in between.groups())
     ranked = []
     for agent, similarity in zip(scores.agents, scores.combined, strict=True):
         said = hits(lowered, DOMAIN_WORDS[agent])
@@ -240,6 +283,8 @@ def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, floa
             score += 0.1  # the agent owns a tool doing the action the request names first
         if agent == "customers" and person:
             score += 0.12
+        if agent == "inventory" and transfer:
+            score += 0.3
         ranked.append((agent, score))
     return sorted(ranked, key=lambda pair: -pair[1])
 
@@ -249,6 +294,9 @@ GENERIC_NAME_WORDS = frozenset(
     {"get", "list", "create", "update", "delete", "add", "set", "customer", "customers", "order",
      "orders", "product", "products", "stock", "by", "of", "to"}
 )  # fmt: skip
+
+# Other words for the words of tool names: "which parcels are still on the road?"
+NAME_WORD_SYNONYMS = {"shipment": ("parcel", "package")}
 
 # Ids the planner can find from words, through a look-up tool.
 LOOKED_UP = frozenset(
@@ -266,6 +314,15 @@ STATED = re.compile(
 ASKS = re.compile(
     r"\s*(?:what|which|who|whose|where|when|why|how|is|are|was|were|do|does|did|has|have|any)\b"
 )
+# A question that asks what, which, why, whether…: "what invoice number did 3977 get?", "why is
+# customer 607 blocked?", "how much can we still refund?", "does Mehdi have an API key?" want
+# an answer, never a write; the tools that only look (a fraud check, tracking) answer them.
+WH_QUESTION = re.compile(
+    r"\s*(?:what|which|who|whose|where|when|why|how|does|do|did|has|have|is|are|was|were)\b"
+    r"(?!\s+(?:about|come)\b|\s+(?:do|can|should) (?:i|we)\b)"
+)
+LOOKING = ("check_", "detect_", "track_", "assess_", "quote_", "select_", "search_", "list_",
+           "get_")  # fmt: skip
 RECORD_NUMBER = 100  # a bare number this big names a record (order 3989), not a count
 BY_ORDER_IDS = frozenset(ORDER_RECORDS)  # the records an order has: its payments, shipments…
 
@@ -293,11 +350,16 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
     # an action none of these tools does ("book" for the stock team) picks none of them
     named = [p for p in said if any(name.startswith(p) for name in tool_names)]
     asks = bool(STATED.search(lowered) or ASKS.match(lowered) or lowered.rstrip().endswith("?"))
+    wants_an_answer = WH_QUESTION.match(lowered) is not None
+    bare_record = not found.ids and any(n >= RECORD_NUMBER for n in found.numbers)
+    said_words = {n: hits(lowered.replace("-", " "), _name_words(n)) for n in tool_names}
     choices = []
     for name in tool_names:
         score = similarity[name]
         matched = [i for i, prefixes in enumerate(named) if name.startswith(prefixes)]
-        if matched:
+        if wants_an_answer and _writes(name) and not name.startswith(LOOKING):
+            score -= 0.5
+        elif matched:
             score += 0.3 if matched[0] == 0 else 0.05
         elif said and _writes(name) and not _is_read_word(lowered):
             score -= 0.05
@@ -312,6 +374,8 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
         for parameter in required:
             if parameter.endswith("_id") and parameter in found.ids:
                 score += 0.08
+            elif parameter == "order_id" and bare_record:
+                score += 0.08  # "run a fraud check on 3993": a bare number is an order
             elif parameter.endswith("_id") and parameter not in found.ids:
                 # an id the request does not give: likely the wrong tool, unless a number is
                 # there to stand for it or a look-up can find it
@@ -330,10 +394,16 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
         if name.startswith("list_") and _names_a_filter(lowered, fields):
             score += 0.1  # "orders stuck in pending": a listing by the state the request names
         # a tool's name is its summary: "fraud history", "pick list", "system alerts"
-        named_words = [w.removesuffix("s") for w in name.split("_") if w not in GENERIC_NAME_WORDS]
-        score += 0.08 * min(hits(lowered.replace("-", " "), tuple(named_words)), 2)
+        score += 0.08 * min(said_words[name], 2)
+        if named and not asks and not matched and not _writes(name):
+            score -= 0.1  # "stop using Colis Privé": the write named, not a listing of carriers
         choices.append(ToolChoice(name, score))
     return sorted(choices, key=lambda choice: -choice.score)
+
+
+def _name_words(name: str) -> tuple[str, ...]:
+    words = [w.removesuffix("s") for w in name.split("_") if w not in GENERIC_NAME_WORDS]
+    return tuple(words + [s for w in words for s in NAME_WORD_SYNONYMS.get(w, ())])
 
 
 def named_tools(text: str, tool_names: list[str]) -> list[str]:
@@ -344,7 +414,10 @@ def named_tools(text: str, tool_names: list[str]) -> list[str]:
     writes = [n for n in tool_names if _writes(n) and not n.startswith(("list_", "get_"))]
     tools: list[str] = []
     for prefixes in distinct_actions(STATED.sub(" ", lowered)):
-        doing = [name for name in writes if name.startswith(prefixes)]
+        # the action's own tool first: "authorize it" is authorize_return, not decide_…
+        doing = [n for n in writes if n.startswith(prefixes[0])] or [
+            n for n in writes if n.startswith(prefixes)
+        ]
         if len(doing) == 1 and doing[0] not in tools:
             tools.append(doing[0])
     return tools if len(tools) > 1 else []

@@ -52,6 +52,8 @@ _NUMBER = r"#?\s*(\d{1,9})\b"
 SKU = re.compile(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){1,5}(?:-[A-Z0-9])?\b")
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+# A phone number ("+33 6 11 22 33 44", "06.11.22.33.44"): its groups of digits are not ids
+PHONE = re.compile(r"\+\d{1,3}(?:[\s.-]?\d){8,12}\b|\b0\d(?:[\s.-]?\d{2}){4}\b")
 CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 MONEY = re.compile(
     r"(?:€\s*(\d+(?:[.,]\d{1,2})?)|(\d+(?:[.,]\d{1,2})?)\s*(?:€|eur\b|euros?\b))", re.I
@@ -85,7 +87,9 @@ class Found:
     day: date | None = None
 
 
-def extract(text: str, today: date) -> Found:
+def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Found:
+    """The values a request gives. `models` are the words the catalogue puts before a model's
+    number ("iphone", "flip"): a number after one is part of a product's name."""
     found = Found()
     claimed: list[tuple[int, int]] = []
 
@@ -104,6 +108,9 @@ def extract(text: str, today: date) -> Found:
             if not _overlaps(match.span(), claimed):
                 getattr(found, kind).append(match.group(0))
                 claim(match)
+    for match in PHONE.finditer(text):
+        if not _overlaps(match.span(), claimed):
+            claim(match)
     for match in CARD.finditer(text):
         digits = re.sub(r"\D", "", match.group(0))
         if 13 <= len(digits) <= 19 and not _overlaps(match.span(), claimed):
@@ -137,7 +144,9 @@ def extract(text: str, today: date) -> Found:
             claimed.append(match.span(1))
     for match in re.finditer(r"#\s*(\d{1,9})\b|(?<![\w.,-])(\d{2,9})\b(?![.,]\d)", lowered):
         # "#7" or a number of two digits or more: "Flip 6" names a product, not an id
-        if not _overlaps(match.span(), claimed) and not _part_of_a_name(text, match.start()):
+        if not _overlaps(match.span(), claimed) and not _part_of_a_name(
+            text, match.start(), models
+        ):
             found.numbers.append(int(match.group(1) or match.group(2)))
     found.period, found.day = _dates(lowered, text, today)
     return found
@@ -145,16 +154,23 @@ def extract(text: str, today: date) -> Found:
 
 # The word right before a number: "iPhone 13", "PowerCore 10000", "Cancel 3998"
 WORD_BEFORE = re.compile(r"(^|\s)([A-Za-z]+)\s+$")
+# A model's code of letters and digits right before a number: "S23 256", "XM5 2"
+MODEL_CODE_BEFORE = re.compile(r"(?:^|\s)(?=[A-Za-z]*\d)(?=\w*[A-Za-z])\w{2,6}\s+$")
 
 
-def _part_of_a_name(text: str, start: int) -> bool:
-    """Whether the number at `start` ends a product's name ("iPhone 13", "the Anker PowerCore
-    10000") rather than standing alone: the word before it is written in mixed case, or
-    capitalised in mid-sentence and no verb or small word ("Cancel 3998" is an id)."""
+def _part_of_a_name(text: str, start: int, models: frozenset[str] = frozenset()) -> bool:
+    """Whether the number at `start` belongs to a product's name ("iPhone 13", "the Anker
+    PowerCore 10000", "her iphone 14", "the S23 256") rather than standing alone: the word
+    before it is a model code, one the catalogue puts before a number, written in mixed case,
+    or capitalised in mid-sentence and no verb or small word ("Cancel 3998" is an id)."""
+    if MODEL_CODE_BEFORE.search(text[max(0, start - 12) : start]):
+        return True
     before = WORD_BEFORE.search(text[max(0, start - 30) : start])
     if not before:
         return False
     word = before.group(2)
+    if plain(word) in models:
+        return True
     if any(letter.isupper() for letter in word[1:]) and not word.isupper():  # not "ID"
         return True
     starts_sentence = not text[: start - len(before.group(0))].strip(" ,")

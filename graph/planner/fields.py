@@ -19,9 +19,11 @@ QUOTED_VALUE = re.compile(single_quoted(r"([^']{2,})") + r'|"([^"]{2,})"|«\s*([
 DECIMAL_EUROS = re.compile(r"(?<![\d.,])(\d{1,6}[.,]\d{2})(?![\d.,])")
 STREET = re.compile(
     r"\b\d{1,4}(?:bis|ter)?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|place|allee|allée|"
-    r"impasse|quai|route|cours|square|zone|za|zi)\b[^,]*",
+    r"impasse|quai|route|cours|square|zone|za|zi)\b(?:(?!\s\d{5}\b)[^,])*",
     re.I,
 )
+# "code NTE, name Nantes Carquefou, …", "called Paris Nord": a new record's name
+NAME_GIVEN = re.compile(r"\b(?:name[d:]?|called)\s+([A-Z][^,;.()]{1,60}?)\s*(?=[,;.()]|$)")
 POSTCODE_CITY = re.compile(r"\b(\d{5})\s+([A-ZÀ-Ý][\w'À-ÿ-]+(?:[ -][A-ZÀ-Ý][\w'À-ÿ-]+)*)")
 PHONE = re.compile(r"(?<!\d)(\+?\d[\d .-]{7,}\d)(?!\d)")
 EXPIRY = re.compile(r"\b(?:exp\w*\s*)?(\d{1,2})\s*/\s*(\d{2}|\d{4})\b", re.I)
@@ -42,7 +44,8 @@ CALLED = re.compile(r"\b(?:called|named)\s+(['\"«]?[A-Z0-9][^,.;:!?]*)")
 
 
 CATEGORY_NAMED = re.compile(
-    r"\b(?:in|from|under) the ([a-z][\w-]+) category\b|\bcategory:?\s+'?([a-z][\w-]+)"
+    r"\b(?:in|from|under) the ([a-z][\w-]+) category\b|\bcategory:?\s+'?([a-z][\w-]+)|"
+    r"\b(?:in|under) ([a-z][\w-]+)\s*:|\bunder ([a-z][\w-]+)\b"  # "under shipping: <text>"
 )
 SNAKE_WORD = re.compile(r"(?<![\w.@])[a-z]+(?:_[a-z]+)+(?![\w.@])")
 OUT_OF = {"score": "5", "nps": "10"}
@@ -190,6 +193,8 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
     texts = ("name", "title", "description", "body", "subject", "resolution")
     if name in texts and (value := quoted_for(name, text, required)):
         return value
+    if name == "name" and (given := NAME_GIVEN.search(text)):
+        return given.group(1)
     if name == "address_line" or name == "line1":
         return street(text)
     if name in ("postcode", "city") and (found := postcode_and_city(text)):
@@ -217,7 +222,7 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
     if name == "is_active":
         return activity_flag(lowered)
     if name == "category" and kind is str and (group := CATEGORY_NAMED.search(lowered)):
-        return group.group(1) or group.group(2)  # "the help articles in the shipping category"
+        return next(g for g in group.groups() if g)  # "the articles in the shipping category"
     if name == "type" and kind is str and (event := SNAKE_WORD.search(lowered)):
         return event.group(0)  # "the latest low_stock events"
     if name in ("score", "nps") and (rating := _rating(name, lowered)) is not None:

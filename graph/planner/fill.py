@@ -9,8 +9,10 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
+from graph.actions import actions
 from graph.planner.extract import STOP, Found, keywords, person_names, plain, reason
 from graph.planner.fields import country, decimal_euros, field_value, quantity
+from graph.router import WRITTEN
 from tools.base import ToolSpec
 
 FREE_TEXT = (
@@ -53,7 +55,10 @@ def fill(spec: ToolSpec, known: Known) -> Filled:
     for name in required_ids:
         # "show 1042": the one id the tool needs, from a number no other field took
         # ("pick list for Paris, 20 orders max": 20 is max_orders, not the warehouse)
-        unused = [n for n in leftover if n not in args.values()]
+        taken = [*args.values()] + [  # "drop it to 319": 319 is the price, not an id
+            v // 100 for k, v in args.items() if k.endswith("_cents") and isinstance(v, int)
+        ]
+        unused = [n for n in leftover if n not in taken]
         if name not in args and len(required_ids) == 1 and unused and not by_order(name, known):
             args[name] = unused[0]
     missing = [
@@ -104,11 +109,18 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.skus or None
     if name.endswith("_cents") and kind is int and (found.money_cents or decimal_euros(text)):
         return found.money_cents[0] if found.money_cents else decimal_euros(text)
+    if name == "body" and "article" in spec.name and (written := WRITTEN.match(text)):
+        return text[len(written.group(1)) :].lstrip(": ").strip()  # "…in shipping: <its text>"
+    if name == "price_cents" and (whole := WHOLE_PRICE.search(lowered)):
+        return int(whole.group(1)) * 100  # "drop it to 319": a price in whole euros
     if name == "quantity":
         count = found.quantities[0] if found.quantities else quantity(text)
         if count is None and "sku" in spec.args_model.model_fields:
             count = _leading_count(text)  # "move 3 teal JBL Flip 6 from Paris to Lyon"
         return _signed(count, spec, lowered)
+    if name == "fault_description":  # what the customer reports, not what we are asked to do
+        told = [c for c in re.split(r"(?<=[.;!?])\s+", text) if not actions(plain(c))]
+        return " ".join(told).strip(" .") or text[:200]
     if name in FREE_TEXT and not _choices(info.annotation):
         if name == "detail" and spec.writes and (aside := re.search(r",\s*([^,]{8,})$", text)):
             return aside.group(1).strip(" .!")  # "a degraded heartbeat, the API keeps timing out"
@@ -150,11 +162,11 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.emails[0]
     if name == "card_number" and found.cards:
         return found.cards[0]
-    if name in ("days", "hours", "top"):
-        unit = {"days": "days?", "hours": "hours?", "top": ""}[name]
-        pattern = r"\btop\s+(\d{1,3})\b" if name == "top" else rf"\b(\d{{1,3}})\s+{unit}\b"
-        match = re.search(pattern, lowered)
+    if name == "top":
+        match = re.search(r"\btop\s+(\d{1,3})\b", lowered)
         return int(match.group(1)) if match else None
+    if name in DURATION_FIELDS:
+        return _duration(lowered, DURATION_FIELDS[name])
     if spec.name in ("block_entity", "unblock_entity"):
         return _blocked_entity(name, known)
     if (
@@ -297,6 +309,8 @@ def _choice(name: str, choices: list[str], lowered: str) -> str | None:
     """The enum value the request names, in full or by its stem ("adjust" -> adjustment,
     "pause" -> paused)."""
     hits = [choice for choice in choices if _names_choice(choice, lowered)]
+    if "phone" in hits and name == "channel":
+        return "phone"  # "a call about his Back Market parcel": by phone, about a marketplace
     if "all" in choices and INCLUSIVE.search(lowered):
         return "all"  # "every alert we ever had, resolved ones included"
     if name == "zone" and (code := country(lowered)) in choices:
@@ -307,14 +321,39 @@ def _choice(name: str, choices: list[str], lowered: str) -> str | None:
 INCLUSIVE = re.compile(r"\b(?:included|including|every|ever|whatever (?:the )?status|any status)\b")
 
 
+# A new price in whole euros with no currency said: "drop it to 319", "put it at 459"
+WHOLE_PRICE = re.compile(
+    r"\b(?:to|at)\s+(\d{1,5})\b(?![.,]\d|\s*(?:%|days?|units?|pcs|kgs?|g\b|locations?))"
+)
+# Arguments that are a length of time, and their unit in minutes
+DURATION_FIELDS = {"days": 1440, "hours": 60, "expires_in_days": 1440, "expires_in_minutes": 1}
+DURATION = re.compile(
+    r"\b(\d{1,4})\s*(min(?:ute)?s?|h|hrs?|hours?|heures?|d|days?|j|jours?|weeks?|semaines?)\b"
+)
+MINUTES_IN = {"m": 1, "h": 60, "d": 1440, "j": 1440, "w": 10080, "s": 10080}
+
+
+def _duration(lowered: str, unit_minutes: int) -> int | None:
+    """A length of time said in any unit ("for 48h", "the last 2 weeks"), in the argument's
+    unit, when it is a whole number of them."""
+    match = DURATION.search(lowered)
+    if not match:
+        return None
+    minutes = int(match.group(1)) * MINUTES_IN[match.group(2)[0]]
+    return minutes // unit_minutes if minutes % unit_minutes == 0 else None
+
+
 # Enum values said in other words: "phoned asking when..." is a question, "write them off"
 # an adjustment, "we received 10 from the supplier" stock coming in.
 CHOICE_WORDS: dict[str, tuple[str, ...]] = {
     "question": ("asking", "asked", "wants to know", "wanted to know"),
     "complaint": ("complained", "complaining", "unhappy", "angry"),
     "adjustment": ("write off", "written off", "damaged", "missing", "stock count"),
-    "inbound": ("received", "delivery from", "supplier"),
-    "phone": ("called", "phoned", "rang"),
+    "unopened": ("sealed", "never opened", "not opened", "still in its box", "unused"),
+    "inbound": ("received", "delivery from", "supplier", "arrived", "came in", "got in",
+                "book them in", "book it in", "goods in"),
+    "in_transit": ("on the road", "on its way", "on their way", "en route"),
+    "phone": ("called", "phoned", "rang", "a call", "call from", "phone call", "on the phone"),
     "damaged_in_transit": ("arrived damaged", "arrived broken", "damaged in delivery",
                            "broken on arrival", "damaged in the post"),
     "defective": ("faulty", "does not work", "doesn't work", "stopped working"),

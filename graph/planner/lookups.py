@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graph.planner.extract import ASKING, STOP, VERBS, keywords, person_names, plain
+from graph.planner.fields import country, weight_grams
 from graph.planner.fill import Known, by_order, noun_words, record_words
 from tools.base import ToolSpec
 
@@ -51,8 +52,8 @@ def lookup_for(
         if names or known.found.emails:
             # a name first: an e-mail in the request may be the new one to record
             return "list_customers", {"search": names[0] if names else known.found.emails[0]}
-    if "user_id" in missing and "staff_lookup" not in known.resolved and person_names(text):
-        return "list_staff_users", {}
+    if "user_id" in missing and "staff_lookup" not in known.resolved:
+        return "list_staff_users", {}  # "Ines Morel", or "Mehdi" when one of the staff is
     if "key_id" in missing:  # "revoke Mehdi's api key": the key of the staff user named
         user_id = known.found.ids.get("user_id") or known.resolved.get("user_id")
         if user_id and "key_lookup" not in known.resolved:
@@ -70,8 +71,17 @@ def lookup_for(
             return "get_order", {"order_id": order_id}  # "charge 3928 on his saved card"
         if buyer and "card_lookup" not in known.resolved:
             return "list_payment_methods", {"customer_id": buyer}
-    if "key" in missing and spec.name.endswith("config") and "config_lookup" not in known.resolved:
+    if "key" in missing and "config" in spec.name and "config_lookup" not in known.resolved:
         return "list_config", {}
+    if "rate_id" in missing and "rate_lookup" not in known.resolved:
+        # "colissimo: France standard up to 1 kg is now 7,60€": the carrier, then its card
+        if "carrier_lookup" not in known.resolved:
+            return "list_carriers", {}
+        if carrier_id := known.resolved.get("carrier_id"):
+            return "list_rates", {"carrier_id": carrier_id}
+    alerts = ALERT_LISTINGS.get(spec.name)
+    if alerts and "alert_id" in missing and "alert_lookup" not in known.resolved:
+        return alerts, {}  # "acknowledge the stock movements spike alert"
     fields = spec.args_model.model_fields
     names_marketplace = "connection_id" in fields and MARKETPLACE.search(plain(text))
     if ("connection_id" in missing or names_marketplace) and (
@@ -84,6 +94,9 @@ def lookup_for(
     order_id = known.found.ids.get("order_id") or known.resolved.get("order_id")
     wants_order_lines = "lines" in missing and spec.name == "request_return"
     if wants_order_lines and order_id and "order_lookup" not in known.resolved:
+        return "get_order", {"order_id": order_id}
+    wants_a_line = "order_line_id" in missing  # "her S23 from order 3752 won't charge"
+    if wants_a_line and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}
     if _refunds_a_line(spec, known) and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}  # "refund the JBL speaker from order 3963"
@@ -174,12 +187,18 @@ def _product_query(wanted: set[str], known: Known, spec: ToolSpec) -> str | None
     needs the variant's id, else the product named in words."""
     if "variant_id" in wanted and known.found.skus:
         return known.found.skus[0]
-    return (
-        product_phrase(known.text)
-        or _longest_run(known.text, noun_words(spec) | PRODUCT_NOISE)  # "the Echo Dot charcoal"
-        or product_phrase(known.text, people_too=True)
-        or keywords(known.text, drop=noun_words(spec) | PRODUCT_NOISE)
-    )
+    noise = noun_words(spec) | PRODUCT_NOISE
+    # the part of the request this agent does, then the rest ("how many S23 128 cream have we
+    # got left? and drop it to 319": the product is named in the other part)
+    for text in (known.text, known.context):
+        named = (
+            product_phrase(text)
+            or _longest_run(text, noise)  # "the Echo Dot charcoal"
+            or product_phrase(text, people_too=True)
+        )
+        if named:
+            return named
+    return keywords(known.text, drop=noise)
 
 
 def _longest_run(text: str, drop: set[str] | frozenset[str]) -> str | None:
@@ -198,8 +217,71 @@ def _longest_run(text: str, drop: set[str] | frozenset[str]) -> str | None:
 
 # Words that say what happened to a thing, not what it is
 STATES = frozenset(
-    """damaged broken missing lost stolen arrived received came back left warehouse""".split()  # noqa: SIM905
+    """damaged broken missing lost stolen arrived received came back left warehouse aside""".split()  # noqa: SIM905
 )
+
+
+def _described_rate(lines: list[dict[str, Any]], lowered: str) -> Any:
+    """The line of a carrier's rate card the request describes by its zone ("France"), its
+    service ("express") and the weight it goes up to ("up to 2 kg", "<1kg"), when one fits."""
+    said = {
+        "zone": country(lowered),
+        "service": next((s for s in ("standard", "express") if s in lowered), None),
+        "max_weight_grams": weight_grams(lowered),
+    }
+    fitting = [
+        line for line in lines
+        if all(value is None or str(line.get(key)) == str(value) for key, value in said.items())
+    ]  # fmt: skip
+    return fitting[0]["id"] if len(fitting) == 1 else None
+
+
+# The listing that finds an alert described in words, for the tools acting on one
+ALERT_LISTINGS = {
+    "acknowledge_risk_alert": "list_risk_alerts",
+    "resolve_risk_alert": "list_risk_alerts",
+    "resolve_system_alert": "list_system_alerts",
+}
+ALERT_NOISE = frozenset(
+    """alert alerts the that this one for on from about it close resolve acknowledge ack
+    nothing wrong looking into i'm im we our""".split()  # noqa: SIM905
+)
+
+
+def _described_alert(alerts: list[dict[str, Any]], known: Known) -> Any:
+    """The alert, not yet resolved, whose title the request describes best: by its words
+    ("the stock movements spike alert"), its SKU ("the low stock alert for JBL-FLIP6-TEAL")
+    or its day ("the 7 november one"); the only one left when the request says no more."""
+    said = plain(f"{known.context} {known.text}")
+    words = {w.removesuffix("s") for w in re.findall(r"[a-z0-9]{3,}", said)} - ALERT_NOISE
+    skus = {plain(s) for s in [*known.found.skus, known.resolved.get("sku") or ""] if s}
+    day = known.found.day
+
+    def fit(alert: dict[str, Any]) -> int:
+        title = plain(str(alert.get("title", "")))
+        title_words = {w.removesuffix("s") for w in re.findall(r"[a-z0-9]{3,}", title)}
+        # a word, or its first four letters inside a SKU ("white cable" in ...CABL-WHIT)
+        score = sum(1 for w in words if w in title_words or (len(w) > 4 and w[:4] in title))
+        score += 3 * any(sku in title for sku in skus)
+        if day and plain(f"{day.day:02d} {day:%B}") in title:
+            score += 3
+        return score
+
+    left = [a for a in alerts if a.get("status") != "resolved"]
+    if not left:
+        return None
+    ranked = sorted(left, key=fit, reverse=True)
+    best = fit(ranked[0])
+    if best >= 2 and (len(ranked) == 1 or fit(ranked[1]) < best):
+        return ranked[0]["id"]
+    return ranked[0]["id"] if len(ranked) == 1 else None
+
+
+def _email_given(customer: dict[str, Any], lowered: str) -> bool:
+    """Whether the request gives this customer's e-mail address, or its domain."""
+    email = str(customer.get("email") or "").lower()
+    domain = email.partition("@")[2]
+    return bool(email) and (email in lowered or (bool(domain) and domain in lowered))
 
 
 def resolve(tool: str, result: Any, known: Known) -> None:
@@ -212,6 +294,8 @@ def resolve(tool: str, result: Any, known: Known) -> None:
         # the one customer found, or the one whose full name the request gives
         named = [c for c in items if _full_name(c) and _full_name(c) in lowered]
         chosen = items if len(items) == 1 else named
+        if len(chosen) > 1:  # two of that name: "the outlook.fr one", "(moussa.morel@sfr.fr)"
+            chosen = [c for c in chosen if _email_given(c, lowered)] or chosen
         if len(chosen) == 1:
             known.resolved["customer_id"] = chosen[0]["id"]
     elif tool == "search_products":
@@ -226,10 +310,13 @@ def resolve(tool: str, result: Any, known: Known) -> None:
             # it names
             skus = {sku.lower() for sku in known.found.skus}
             wanted = set(re.findall(r"\w+", lowered))
+            # the other part of the request when this one names none ("drop it to 319")
+            told = set(re.findall(r"\w+", plain(known.context)))
 
-            def fits(variant: dict[str, Any]) -> tuple[bool, int]:
+            def fits(variant: dict[str, Any]) -> tuple[bool, int, int]:
                 given = str(variant.get("sku", "")).lower() in skus
-                return given, len(wanted & record_words(variant))
+                words = record_words(variant)
+                return given, len(wanted & words), len(told & words)
 
             best = max(variants, key=fits)
             known.resolved.setdefault("variant_id", best.get("id"))
@@ -244,9 +331,12 @@ def resolve(tool: str, result: Any, known: Known) -> None:
             known.resolved[name] = items[-1 if tool == "list_order_payments" else 0]["id"]
     elif tool == "get_order" and isinstance(result, dict):
         known.resolved["order_lookup"] = result
-        line = _line_named(result, lowered) if len(result.get("lines", [])) > 1 else None
+        lines = result.get("lines", [])
+        line = _line_named(result, lowered) if len(lines) > 1 else None
         if line:  # the price paid for the item the request names, tax included
             known.resolved.setdefault("amount_cents", line["total_cents"])
+        if line or len(lines) == 1:  # the item the request is about
+            known.resolved.setdefault("order_line_id", (line or lines[0])["id"])
         buyer = result.get("customer_id")  # "check the customer of order 3992"
         if buyer and re.search(r"\b(?:customer|client|buyer)\b", lowered):
             known.resolved.setdefault("customer_id", buyer)
@@ -258,6 +348,15 @@ def resolve(tool: str, result: Any, known: Known) -> None:
             known.resolved["order_id"] = items[0]["id"]  # newest first
         elif len(open_) == 1 and re.search(r"\b(?:cancel|hold|park|stop|ship|dispatch)", lowered):
             known.resolved["order_id"] = open_[0]["id"]
+    elif tool == "list_rates":
+        known.resolved["rate_lookup"] = items
+        if (line := _described_rate(items, lowered)) is not None:
+            known.resolved["rate_id"] = line
+    elif tool in ("list_risk_alerts", "list_system_alerts"):
+        known.resolved["alert_lookup"] = items
+        alert_id = _described_alert(items, known)
+        if alert_id is not None:
+            known.resolved["alert_id"] = alert_id
     elif tool == "list_staff_users":
         known.resolved["staff_lookup"] = items
         named = [u for u in items if plain(str(u.get("full_name", ""))) in lowered]
@@ -392,7 +491,7 @@ PRODUCT_NOISE = frozenset((
     "refurb", "refurbished", "sales", "quality", "metrics", "units", "unit",
 ))  # fmt: skip
 # "in Lyon", "on Amazon", "at Paris": a place or a marketplace, not a product
-PLACE_BEFORE = re.compile(r"\b(?:in|at|from|to|on|via)\s+$", re.I)
+PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|from|to|on|via)|(?<!\w)à)\s+$", re.I)
 # capitalised or mixed-case words ("iPhone") and words with digits ("S23", "13")
 PRODUCT_PHRASE = re.compile(
     r"\b(?:[a-z]*[A-Z][\w'+-]*|\w*\d\w*)(?:\s+(?:[a-z]*[A-Z][\w'+-]*|\w*\d\w*))*\b"
@@ -411,8 +510,16 @@ def product_phrase(text: str, people_too: bool = False) -> str | None:
         and plain(m.group(0).split()[0]) not in STOP | VERBS
     ]
     # a run that is only a person's name is not a product ("Nintendo Switch OLED" is)
-    runs = [r for r in runs if len(r) > 2 and (people_too or r not in person_names(r))]
+    runs = [
+        r for r in runs
+        if len(r) > 2 and not MEASURE.fullmatch(r) and (people_too or r not in person_names(r))
+    ]  # fmt: skip
     return max(runs, key=len) if runs else None
+
+
+# A duration, weight or size ("48h", "500g", "30min") or a kind of client ("a B2B client")
+# names no product
+MEASURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:h|hrs?|min|mins|d|j|kgs?|g|cm|mm|ml|%)|b2[bc]", re.I)
 
 
 def _mentions(lowered: str, warehouse: dict[str, Any]) -> bool:

@@ -15,6 +15,7 @@ accuracy is measured like any model's. Deterministic, and it says plainly what i
 import json
 import re
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,7 +27,7 @@ from sqlmodel import Session, select
 
 from agents import agent_of
 from db.base import utc_now
-from db.models import Warehouse
+from db.models import Product, Warehouse
 from graph.actions import actions, hits
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
@@ -35,7 +36,7 @@ from graph.planner.extract import VERBS, extract
 from graph.planner.fill import Known, fill
 from graph.planner.lookups import lookup_for, resolve
 from graph.referents import REFERENTS, pointed_at
-from graph.router import ASKING, MEASURE_OF_IT, split_intents
+from graph.router import ASKING, MEASURE_OF_IT, WRITTEN, split_intents
 from graph.wording import normalize, plain
 from tools.base import REGISTRY
 
@@ -51,7 +52,8 @@ REFERS_BACK = re.compile(r"\b(?:it|its|them|that one|this one|the same)\b", re.I
 # a message about what the last turn showed: "start it", "acknowledge that alert", "the
 # packing slip too", "the Face ID one", "the customer behind it"
 POINTS_BACK = re.compile(
-    r"\b(?:it|its|them|they|those|these|that|this|the same|too|as well|also|behind it)\b|"
+    r"\b(?:it|its|them|they|those|these|that|this|the same|too|as well|also|behind it|she|he|"
+    r"her|his|their)\b|"
     r"\bthe [\w -]{1,30} one\b",
     re.I,
 )
@@ -90,6 +92,9 @@ class OfflinePlanner(ToolCallingModel):
             agent, score = rank_agents(clause, places)[0]
             if score < AGENT_FLOOR and names_a_place(clause, places):
                 agent, score = "warehouse", AGENT_FLOOR  # "how did Gennevilliers do?": the site
+            if score < AGENT_FLOOR and calls and POINTS_BACK.search(clause):
+                calls[-1]["args"]["task"] += f"; {clause}"  # "... make it her default"
+                continue
             if score < AGENT_FLOOR:
                 continue
             same = next((c for c in calls if c["name"] == f"ask_{agent}"), None)
@@ -113,16 +118,22 @@ class OfflinePlanner(ToolCallingModel):
         focus = normalize(part.group(1) if part else task)
         today = utc_now().date()
         request = normalize(PART.sub("", task))
-        known = Known(focus, extract(focus, today), context=request if part else "")
-        for earlier in (task, *_earlier_requests(messages[:task_index])):
-            for name, value in extract(earlier, today).ids.items():
+        models = model_words()
+        known = Known(focus, extract(focus, today, models), context=request if part else "")
+        for name, value in extract(task, today, models).ids.items():
+            known.found.ids.setdefault(name, value)
+        # the tool is chosen on this turn's words; earlier turns' ids only fill its arguments
+        # ("she pays by card now" after a new order is a payment, not a card to save)
+        this_turn = replace(known.found, ids=dict(known.found.ids))
+        for earlier in _earlier_requests(messages[:task_index]):
+            for name, value in extract(earlier, today, models).ids.items():
                 known.found.ids.setdefault(name, value)
         if part and not known.found.skus and REFERS_BACK.search(focus):
-            known.found.skus = extract(request, today).skus  # "... and put it at 119€"
+            known.found.skus = extract(request, today, models).skus  # "... and put it at 119€"
         done = _calls_made(messages[task_index + 1 :])
         agent = agent_of(names[0])
         own = [n for n in names if agent_of(n) == agent]  # not the shared look-ups
-        choice = rank_tools(focus, own, known.found)[0].name
+        choice = rank_tools(focus, own, this_turn)[0].name
         # "make the invoice and the credit note": each named tool in turn
         planned = named_tools(focus, own)
         sequence = planned if choice in planned else [choice]
@@ -163,8 +174,9 @@ class OfflinePlanner(ToolCallingModel):
 OFF_TOPIC = re.compile(
     r"\b(?:poems?|poetry|poemes?|songs?|jokes?|blagues?|recipes?|recettes?|bake|baking|cook|"
     r"cooking|eat|eating|lunch|dinner|breakfast|weather|forecast|meteo|temps fera|pleut|rain|"
-    r"raining|snow|snowing|sunny|trains?|flights?|hotels?|restaurants?|movies?|football|"
-    r"elections?|capital of)\b"
+    r"raining|snow|snowing|sunny|trains?|tgv|sncf|flights?|hotels?|restaurants?|movies?|"
+    r"football|elections?|capital of|invest\w*|crypto\w*|bitcoin|accountants?|comptables?|"
+    r"lawyers?|avocats?)\b"
 )
 # Nouns only the shop's operations have: a clause naming one is a request to the shop.
 SHOP_NOUNS = re.compile(
@@ -175,11 +187,12 @@ SHOP_NOUNS = re.compile(
 
 
 def off_topic(request: str) -> bool:
-    """A request about something outside the shop, naming nothing of it (no id, no code). A
-    shop request that mentions something else on the side ("revoke his api key, his laptop
-    was stolen on the train") is not: one of its clauses is about the shop alone."""
+    """A request about something outside the shop, naming nothing of it (no id or code: no
+    number of three digits or more). A shop request that mentions something else on the side
+    ("revoke his api key, his laptop was stolen on the train") is not: one of its clauses is
+    about the shop alone."""
     lowered = plain(request)
-    if not OFF_TOPIC.search(lowered) or re.search(r"\d|[A-Z]{2,}-", request):
+    if not OFF_TOPIC.search(lowered) or re.search(r"\d{3,}|[A-Z]{2,}-", request):
         return False
     clauses = [c for c in re.split(r"[,;:.!?\u2014\u2013]\s*", lowered) if c.strip()]
     # what a request asks is what counts: "will it rain in Lyon? I drive to the warehouse"
@@ -195,17 +208,7 @@ def shop_places() -> tuple[str, ...]:
     """The shop's own sites as merchants name them: its warehouses' names and towns ("lyon",
     "saint priest", "gennevilliers"), read from the run's database on every request, so a
     warehouse opened in the last turn counts. Empty outside a graph run."""
-    try:
-        engine = getattr(get_runtime().context, "engine", None)
-    except (RuntimeError, AttributeError, KeyError):
-        return ()
-    if not isinstance(engine, Engine):
-        return ()
-    try:
-        with Session(engine) as session:
-            rows = session.exec(select(Warehouse.name, Warehouse.city)).all()
-    except sa.exc.SQLAlchemyError:
-        return ()
+    rows = _run_rows(select(Warehouse.name, Warehouse.city))
     words = {
         " ".join(part.split("-"))
         for row in rows
@@ -214,6 +217,33 @@ def shop_places() -> tuple[str, ...]:
         if len(part) >= 4 and part not in SITE_WORDS
     }
     return tuple(sorted(words))
+
+
+def model_words() -> frozenset[str]:
+    """The words the catalogue puts before a model's number ("iphone" in "Apple iPhone 14",
+    "flip" in "JBL Flip 6"): a number after one names a product, not a record ("cancel her
+    iphone 14"). Read from the run's database; empty outside a graph run."""
+    names = _run_rows(select(Product.name))
+    return frozenset(
+        plain(match.group(1))
+        for name in names
+        for match in re.finditer(r"([A-Za-z]+)\s+\d", name or "")
+    )
+
+
+def _run_rows(statement: Any) -> list[Any]:
+    """The rows of a small read on the graph run's database ([] outside a run or on error)."""
+    try:
+        engine = getattr(get_runtime().context, "engine", None)
+    except (RuntimeError, AttributeError, KeyError):
+        return []
+    if not isinstance(engine, Engine):
+        return []
+    try:
+        with Session(engine) as session:
+            return list(session.exec(statement).all())
+    except sa.exc.SQLAlchemyError:
+        return []
 
 
 def names_a_place(text: str, places: tuple[str, ...]) -> bool:
@@ -227,6 +257,8 @@ def intents(request: str, places: tuple[str, ...] = ()) -> list[str]:
     clauses = split_intents(request)
     if len(clauses) > 1:
         return _with_statements_as_context(clauses)
+    if WRITTEN.match(request):  # a text to write is one task, whatever its text says
+        return clauses
     halves = re.split(r",?\s+and\s+", request, maxsplit=1)
     if len(halves) == 2 and MEASURE_OF_IT.fullmatch(plain(halves[1]).strip(" ?")):
         return clauses  # "… and how much revenue": a measure of the same thing
