@@ -19,6 +19,11 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("write a draft", "write an article", "write a help article", "write a new article",
       "draft an article", "a new article", "a kb article", "a help article", "an faq article"),
      ("create_article",)),
+    (("connect our", "connect a", "connect the", "connect my", "hook up", "plug in"),
+     ("create_connection",)),
+    (("big picture", "how is everything", "db ok", "database ok"), ("system_overview",)),
+    (("whole file", "her file", "his file", "full file", "everything we have on"),
+     ("customer_360",)),
     (("an api key", "a new api key", "a new key", "a key for", "a key called", "a key named"),
      ("create_api_key",)),
     (("best carrier", "cheapest carrier", "fastest carrier", "which carrier should",
@@ -71,6 +76,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("archive", "publish", "unpublish", "promote", "demote"), ("update_",)),
     (("reprice", "price at", "set the price", "put the price"),
      ("update_variant_price", "update_")),
+    (("mark it failed", "mark it as failed", "mark it passed", "mark it as passed",
+      "mark as failed", "mark as passed"), ("complete_",)),
     (("mark",), ("mark_",)),
     (("full picture", "everything about", "360", "overview of customer", "full profile",
       "full customer profile", "whole profile"), ("customer_360",)),
@@ -173,6 +180,12 @@ QUESTION = re.compile(r"\s*(?:which|what|who|how many|are there|is there|any|sho
 STATE_WORDS = frozenset({"passed", "failed", "received", "arrived", "came back", "file", "set"})
 # "what cards does customer 1 have on file?": the cards saved, not one to add
 CARDS_HELD = re.compile(r"\b(?:what|which|any) (?:saved )?cards?\b")
+# A count against the books: "only 1 on the shelf but the system says 8", "we counted 3, it
+# shows 5"
+COUNTED = re.compile(
+    r"\b(?:only|counted|found|there (?:are|is)|we have)\s+(\d{1,5})\b.{0,60}?\b(?:system|comptoir|"
+    r"it|stock|the books?|screen)\s+(?:says?|shows?|has|thinks?|reads?|gives?)\s+(\d{1,5})\b"
+)
 # A weight band's new price: "France standard up to 1 kg is now 7,60€", "<1kg to 17,90 HT"
 NEW_RATE = re.compile(
     r"(?:\b(?:up to|under|below|max)\s*|<\s*)\d+(?:[.,]\d+)?\s*(?:kgs?|g)\b.{0,40}?"
@@ -181,6 +194,11 @@ NEW_RATE = re.compile(
 # "2 teal JBL Flip 6 from Paris to Lyon": stock from one site to another (a price "from 50 to
 # 60" is not)
 BETWEEN_PLACES = re.compile(r"\bfrom [a-z][a-z -]{2,30}? to [a-z]")
+# "which Colis Privé parcels are still on the road?": the shipments, not the carrier named
+PARCELS_ASKED = re.compile(
+    r"\b(?:which|what|any|how many)\b(?:(?!\b(?:order|customer)\b).){0,40}"
+    r"\b(?:parcels|packages|shipments)\b"
+)
 # "she wants 2 Anker PowerCore 10000": an order to take
 NEW_ORDER = re.compile(r"\bwants? (?:to (?:buy|order) )?\d+ [a-z]")
 CHANGE_TO = re.compile(
@@ -276,6 +294,10 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((0, -1, ("update_rate",)))
     if between := BETWEEN_PLACES.search(lowered):  # "send 2 from Paris to Lyon"
         found.append((between.start(), -1, ("transfer_",)))
+    if counted := COUNTED.search(lowered):  # "only 1 on the shelf, the system says 8"
+        found.append((counted.start(), -1, ("record_movement",)))
+    if parcels := PARCELS_ASKED.search(lowered):  # "which Colis Privé parcels are late?"
+        found.append((parcels.start(), -1, ("list_shipments",)))
     if cards := CARDS_HELD.search(lowered):
         found.append((cards.start(), -1, ("list_payment_methods",)))
     if offer := NEW_OFFER.search(lowered):  # "list the JBL Flip 6 on Amazon at 129,90"

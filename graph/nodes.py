@@ -136,7 +136,21 @@ def _asks_elsewhere(message: str, agent: str) -> bool:
     lowered = plain(normalize(message))
     opening = _OPENING.match(lowered)
     named = actions(" ".join(lowered[opening.end() if opening else 0 :].split()[:3]))
+    if named == [("list_",)]:  # "ok, show me the events of that order": whose listing it is
+        said = {word.removesuffix("s") for word in re.findall(r"[a-z]+", lowered)}
+        return bool(said & _listed_elsewhere(agent))
     return bool(named) and not any(tool.startswith(named[0]) for tool in AGENT_SPECS[agent].tools)
+
+
+def _listed_elsewhere(agent: str) -> set[str]:
+    """What other agents list and `agent` does not: "events" for the orders agent."""
+
+    def listed(tools: tuple[str, ...] | list[str]) -> set[str]:
+        listings = [t for t in tools if t.startswith("list_")]
+        return {w.removesuffix("s") for t in listings for w in t.split("_")[1:]}
+
+    others = set().union(*(listed(s.tools) for a, s in AGENT_SPECS.items() if a != agent))
+    return others - listed(AGENT_SPECS[agent].tools) - {"customer", "order"}
 
 
 # "ok and …", "what about …", "start it", "the packing slip too", "the Face ID one"

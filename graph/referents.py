@@ -23,25 +23,25 @@ def referents(trace: list[dict[str, Any]]) -> list[Record]:
         if entry.get("status") != "ok":
             continue
         tool = str(entry["tool"])
-        records.append({"tool": tool, "key": "args", **_named(entry.get("args") or {})})
-        records.extend(_records(tool, entry.get("result"), key=""))
+        records.append({"tool": tool, "part": "args", **_named(entry.get("args") or {})})
+        records.extend(_records(tool, entry.get("result"), part=""))
     return records[:MAX_RECORDS]
 
 
-def _records(tool: str, value: Any, key: str, depth: int = 0) -> list[Record]:
+def _records(tool: str, value: Any, part: str, depth: int = 0) -> list[Record]:
     if depth > 3:
         return []
     if isinstance(value, list):
-        return [r for item in value for r in _records(tool, item, key, depth + 1)]
+        return [r for item in value for r in _records(tool, item, part, depth + 1)]
     if not isinstance(value, dict):
         return []
     found: list[Record] = []
     own = _named(value)
     if len(own) > ("text" in own):
-        found.append({"tool": tool, "key": key, **own})
+        found.append({"tool": tool, "part": part, **own})
     for name, inner in value.items():
         if isinstance(inner, dict | list):
-            found.extend(_records(tool, inner, name if name != "items" else key, depth + 1))
+            found.extend(_records(tool, inner, name if name != "items" else part, depth + 1))
     return found
 
 
@@ -51,7 +51,7 @@ def _named(values: dict[str, Any]) -> Record:
     texts = []
     for name, value in values.items():
         is_id = (name == "id" or name.endswith("_id")) and isinstance(value, int)
-        if is_id or (name == "sku" and isinstance(value, str)):
+        if is_id or (name in ("sku", "key") and isinstance(value, str)):  # a setting's key
             named[name] = value
         elif isinstance(value, str) and 0 < len(value) <= SHORT_TEXT:
             texts.append(value)
@@ -64,8 +64,8 @@ def calls_of(records: list[Record]) -> list[tuple[str, Record, list[Record]]]:
     """The turn's calls again, from its records: (tool, arguments, result records)."""
     calls: list[tuple[str, Record, list[Record]]] = []
     for record in records:
-        fields = {k: v for k, v in record.items() if k not in ("tool", "key")}
-        if record["key"] == "args":
+        fields = {k: v for k, v in record.items() if k not in ("tool", "part")}
+        if record["part"] == "args":
             calls.append((record["tool"], fields, []))
         elif calls and calls[-1][0] == record["tool"]:
             calls[-1][2].append(fields)
@@ -78,7 +78,7 @@ def pointed_at(records: list[Record], field: str, request: str, earlier: str = "
     or the one whose texts share most words with the request ("the Face ID one"), or the
     first when the request says "it". The words of the `earlier` request count too ("how
     much is the iPhone 15 256GB black?" then "drop it to 979€")."""
-    given = [r[field] for r in records if r["key"] == "args" and field in r]
+    given = [r[field] for r in records if r["part"] == "args" and field in r]
     if given:
         return given[0]
     entity = field.removesuffix("_id")
@@ -90,8 +90,8 @@ def pointed_at(records: list[Record], field: str, request: str, earlier: str = "
             # hold their own)
             field.endswith("_id")
             and "id" in record
-            and record["key"] != "args"
-            and (entity in record["key"] or (not record["key"] and entity in record["tool"]))
+            and record["part"] != "args"
+            and (entity in record["part"] or (not record["part"] and entity in record["tool"]))
         ):
             candidates.append((record["id"], record))
     values = list(dict.fromkeys(value for value, _ in candidates))

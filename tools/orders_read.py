@@ -16,6 +16,7 @@ from db.models import (
     Carrier,
     Customer,
     FraudCheck,
+    MarketplaceOrder,
     Order,
     OrderLine,
     OrderStatus,
@@ -243,6 +244,10 @@ class OrderDetail(BaseModel):
     total: str
     captured_cents: int = Field(description="Captured on the order's payments.")
     refunded_cents: int = Field(description="Refunded on the order's payments.")
+    marketplace_order_id: int | None = Field(
+        description="The marketplace's copy of the order, for replying to its buyer."
+    )
+    marketplace_reference: str | None = Field(description="The order's number on the marketplace.")
     ip_address: str | None
     note: str | None
     cancel_reason: str | None
@@ -308,6 +313,9 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
     checks = session.exec(
         select(FraudCheck).where(FraudCheck.order_id == order.id).order_by(col(FraudCheck.id))
     ).all()
+    marketplace = session.exec(
+        select(MarketplaceOrder).where(MarketplaceOrder.order_id == order.id)
+    ).first()
     return OrderDetail(
         id=order.id,
         status=order.status,
@@ -327,6 +335,8 @@ def order_detail(session: Session, order: Order) -> OrderDetail:
         total=euros(order.total_cents),
         captured_cents=sum(p.captured_cents for p, _ in payments),
         refunded_cents=sum(p.refunded_cents for p, _ in payments),
+        marketplace_order_id=marketplace.id if marketplace else None,
+        marketplace_reference=marketplace.external_order_id if marketplace else None,
         ip_address=order.ip_address,
         note=order.note,
         cancel_reason=order.cancel_reason,

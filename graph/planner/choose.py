@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import AGENT_SPECS
-from graph.actions import NEW_ORDER, actions, distinct_actions, hits
+from graph.actions import COUNTED, NEW_ORDER, actions, distinct_actions, hits
 from graph.planner.extract import EMAIL, Found, person_names, plain
 from graph.planner.fill import ORDER_RECORDS
 from graph.router import QUOTED, WRITTEN, agent_index
@@ -80,6 +80,10 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\b(?:drop|cut|lower|reduce|raise|increase|put|set|sell|bring)\b(?![^.;?]*\b(?:refund|"
         r"back|fee|threshold|shipping)\b)[^.;?]{1,60}\b(?:to|at) \d+(?:[.,]\d+)? ?"
         r"(?:euros?|eur)\b")),
+    # the order amount from which shipping is free: a setting, not a carrier's rate
+    ("backoffice", 0.45, re.compile(
+        r"\bfree shipping\b.{0,30}\b(?:from|over|above|threshold|at|to|starts?)\b|"
+        r"\bfree shipping threshold\b")),
     # a setting's past: "who touched the free shipping threshold, and what was it before?"
     ("backoffice", 0.4, re.compile(
         r"\bwho (?:changed|touched|modified|set|updated|edited|lowered|raised)\b.{0,40}\b(?:"
@@ -91,9 +95,11 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("knowledge", 0.5, re.compile(
         r"\bwhat (?:does|do) (?:the|our|that|this) .{0,40}\b(?:articles?|help cent(?:er|re)|faq|"
         r"guide|polic(?:y|ies)|procedure) (?:say|says|tell)\b")),
-    # a setting named by its key (returns.window_days) or changed to a new value
+    # a setting named by its key (returns.window_days, not a web domain: "the outlook.fr one",
+    # "Amazon.de") or changed to a new value
     ("backoffice", 0.4, re.compile(
-        r"(?<![@\w.])[a-z_]+\.[a-z_]+(?![\w@.])|\b(?:extend|shorten|lower|raise|increase|"
+        r"(?<![@\w.])[a-z_]+\.(?!(?:fr|com|net|org|de|eu|io|co|uk|es|it|be)\b)[a-z_]+(?![\w@.])|"
+        r"\b(?:extend|shorten|lower|raise|increase|"
         r"decrease|change|set|drop|bump|reduce|cut)\b.{0,40}\b(?:window|threshold|limit|setting|config)")),
     ("backoffice", 0.25, re.compile(
         r"\b(?:an? |as )?(?:admin|manager|viewer|support)(?: account| user| role)?\b.{0,30}|"
@@ -181,6 +187,8 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("inventory", 0.3, re.compile(
         r"\b(?:received|receiving|got|took delivery of)\s+\d+\s+(?!returns?\b)|"
         r"\bbook (?:them|it|those|these|the \w+) in\b|\bgoods in\b")),
+    # a count against the books: "only 1 on the shelf but the system says 8"
+    ("inventory", 0.4, COUNTED),
     # a count of a SKU: "received 10 LOG-MXMASTER3S-GRAP", "move 2 MAR-EMBERTONII-CREA"
     ("inventory", 0.2, re.compile(r"\b\d+\s*(?:x\s*)?[a-z0-9]{2,}-[a-z0-9]{2,}")),
     ("payments", 0.35, re.compile(
@@ -414,10 +422,9 @@ def named_tools(text: str, tool_names: list[str]) -> list[str]:
     writes = [n for n in tool_names if _writes(n) and not n.startswith(("list_", "get_"))]
     tools: list[str] = []
     for prefixes in distinct_actions(STATED.sub(" ", lowered)):
-        # the action's own tool first: "authorize it" is authorize_return, not decide_…
-        doing = [n for n in writes if n.startswith(prefixes[0])] or [
-            n for n in writes if n.startswith(prefixes)
-        ]
+        doing = [n for n in writes if n.startswith(prefixes)]
+        if len(prefixes) == 2:  # "authorize it": authorize_return before decide_…
+            doing = [n for n in doing if n.startswith(prefixes[0])] or doing
         if len(doing) == 1 and doing[0] not in tools:
             tools.append(doing[0])
     return tools if len(tools) > 1 else []

@@ -232,3 +232,49 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
         if number is not None:
             return round(number * 100) if name.endswith("_cents") else int(number)
     return None
+
+
+# What the merchant wants the buyer told, most explicit first: "tell him he can download it
+# from his account", "reply that it's ready", "…: he can download it from his Amazon account"
+TOLD = (
+    re.compile(
+        r"\b(?:tell|let|inform)\s+(?:him|her|them|the (?:buyer|customer|client))\s+(?:know\s+)?"
+        r"(?:that\s+)?(.+)$",
+        re.I,
+    ),
+    re.compile(r"\b(?:reply|answer|write|respond)\b[^:]*?\bthat\s+(.+)$", re.I),
+    re.compile(r":\s+(.+)$"),
+)
+# Reported speech made direct: "he can" -> "you can", "his account" -> "your account"
+TO_THE_BUYER = (
+    (
+        re.compile(r"\b(?:he|she|they) (is|was|has|does)\b", re.I),
+        lambda m: (
+            "you " + {"is": "are", "was": "were", "has": "have", "does": "do"}[m.group(1).lower()]
+        ),
+    ),
+    (re.compile(r"\b(?:he|she|they)'s\b", re.I), lambda m: "you're"),
+    (re.compile(r"\b(?:he|she|they)\b", re.I), lambda m: "you"),
+    (re.compile(r"\b(?:his|their)\b", re.I), lambda m: "your"),
+    (
+        re.compile(
+            r"\bher(?= (?:[a-z]+ )?(?:account|order|parcel|package|invoice|refund|item|"
+            r"card|address|money|return|phone|purchase)\b)",
+            re.I,
+        ),
+        lambda m: "your",
+    ),
+    (re.compile(r"\b(?:him|her|them)\b", re.I), lambda m: "you"),
+)
+
+
+def message_body(text: str) -> str | None:
+    """The message a request asks to send a buyer, written to them: "tell him he can download
+    it from his account" -> "Hello, you can download it from your account. Kind regards"."""
+    match = next((m for pattern in TOLD if (m := pattern.search(text))), None)
+    if not match:
+        return None
+    said = match.group(1).strip(" .")
+    for pattern, direct in TO_THE_BUYER:
+        said = pattern.sub(direct, said)
+    return f"Hello, {said[:1].lower()}{said[1:]}. Kind regards" if said else None

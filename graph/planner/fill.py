@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from graph.actions import actions
+from graph.actions import COUNTED, actions
 from graph.planner.extract import STOP, Found, keywords, person_names, plain, reason
-from graph.planner.fields import country, decimal_euros, field_value, quantity
+from graph.planner.fields import country, decimal_euros, field_value, message_body, quantity
 from graph.router import WRITTEN
 from tools.base import ToolSpec
 
@@ -109,10 +109,14 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.skus or None
     if name.endswith("_cents") and kind is int and (found.money_cents or decimal_euros(text)):
         return found.money_cents[0] if found.money_cents else decimal_euros(text)
+    if name == "body" and spec.name == "send_message":
+        return message_body(text)
     if name == "body" and "article" in spec.name and (written := WRITTEN.match(text)):
         return text[len(written.group(1)) :].lstrip(": ").strip()  # "…in shipping: <its text>"
     if name == "price_cents" and (whole := WHOLE_PRICE.search(lowered)):
         return int(whole.group(1)) * 100  # "drop it to 319": a price in whole euros
+    if name == "quantity" and spec.name == "record_movement" and (gap := COUNTED.search(lowered)):
+        return int(gap.group(1)) - int(gap.group(2))  # "only 1 on the shelf, the system says 8"
     if name == "quantity":
         count = found.quantities[0] if found.quantities else quantity(text)
         if count is None and "sku" in spec.args_model.model_fields:
@@ -348,7 +352,8 @@ def _duration(lowered: str, unit_minutes: int) -> int | None:
 CHOICE_WORDS: dict[str, tuple[str, ...]] = {
     "question": ("asking", "asked", "wants to know", "wanted to know"),
     "complaint": ("complained", "complaining", "unhappy", "angry"),
-    "adjustment": ("write off", "written off", "damaged", "missing", "stock count"),
+    "adjustment": ("write off", "written off", "damaged", "missing", "stock count", "counted",
+                   "system says", "system shows", "recount"),
     "unopened": ("sealed", "never opened", "not opened", "still in its box", "unused"),
     "inbound": ("received", "delivery from", "supplier", "arrived", "came in", "got in",
                 "book them in", "book it in", "goods in"),

@@ -11,6 +11,7 @@ from graph.planner.fields import country, weight_grams
 from graph.planner.fill import Known, by_order, noun_words, record_words
 from tools.base import ToolSpec
 
+RECORD_NUMBER = re.compile(r"(?<![\w.,+-])(\d{3,9})\b(?![.,]\d)")
 # An id a request implies through its order: "refund order 12" means order 12's payment.
 BY_ORDER = {
     "payment_id": ("list_order_payments", "the order's payments"),
@@ -95,7 +96,8 @@ def lookup_for(
     wants_order_lines = "lines" in missing and spec.name == "request_return"
     if wants_order_lines and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}
-    wants_a_line = "order_line_id" in missing  # "her S23 from order 3752 won't charge"
+    # "her S23 from order 3752 won't charge", "reply to the amazon buyer of order 3976"
+    wants_a_line = "order_line_id" in missing or "marketplace_order_id" in missing
     if wants_a_line and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}
     if _refunds_a_line(spec, known) and order_id and "order_lookup" not in known.resolved:
@@ -119,10 +121,13 @@ def lookup_for(
         wanted.add("sku")  # "the reorder point of the Echo Dot charcoal in Lyon"
     if _reads_a_products_stock(spec, known):
         wanted.add("variant_id")  # "how many red JBL Flip 6 are left?"
+    # "ship 3988 with DPD and give me the label": the order the other part of the request gives
+    told = [int(n) for n in RECORD_NUMBER.findall(plain(known.context))]
     for name, (tool, _) in BY_ORDER.items():
         order_id = known.found.ids.get("order_id")
-        if not order_id and len(known.found.numbers) == 1 and by_order(name, known):
-            order_id = known.found.numbers[0]  # "her money back for 3962": order 3962
+        numbers = known.found.numbers or told
+        if not order_id and len(numbers) == 1 and by_order(name, known):
+            order_id = numbers[0]  # "her money back for 3962": order 3962
         if name in wanted and order_id and tool not in known.resolved:
             return tool, {"order_id": order_id}
     if "return_id" in wanted and customer_id and "list_customer_returns" not in known.resolved:
@@ -337,6 +342,8 @@ def resolve(tool: str, result: Any, known: Known) -> None:
             known.resolved.setdefault("amount_cents", line["total_cents"])
         if line or len(lines) == 1:  # the item the request is about
             known.resolved.setdefault("order_line_id", (line or lines[0])["id"])
+        if result.get("marketplace_order_id"):  # its buyer is written to on the marketplace
+            known.resolved.setdefault("marketplace_order_id", result["marketplace_order_id"])
         buyer = result.get("customer_id")  # "check the customer of order 3992"
         if buyer and re.search(r"\b(?:customer|client|buyer)\b", lowered):
             known.resolved.setdefault("customer_id", buyer)

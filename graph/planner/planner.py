@@ -25,13 +25,13 @@ from langgraph.runtime import get_runtime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from agents import agent_of
+from agents import AGENT_SPECS, agent_of
 from db.base import utc_now
 from db.models import Product, Warehouse
 from graph.actions import actions, hits
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
-from graph.planner.choose import named_tools, rank_agents, rank_tools
+from graph.planner.choose import DOMAIN_WORDS, named_tools, rank_agents, rank_tools
 from graph.planner.extract import VERBS, extract
 from graph.planner.fill import Known, fill
 from graph.planner.lookups import lookup_for, resolve
@@ -92,7 +92,7 @@ class OfflinePlanner(ToolCallingModel):
             agent, score = rank_agents(clause, places)[0]
             if score < AGENT_FLOOR and names_a_place(clause, places):
                 agent, score = "warehouse", AGENT_FLOOR  # "how did Gennevilliers do?": the site
-            if score < AGENT_FLOOR and calls and POINTS_BACK.search(clause):
+            if calls and _goes_with_the_last(clause, agent, score):
                 calls[-1]["args"]["task"] += f"; {clause}"  # "... make it her default"
                 continue
             if score < AGENT_FLOOR:
@@ -184,6 +184,22 @@ SHOP_NOUNS = re.compile(
     r"shipments?|carriers?|payments?|api keys?|staff|returns?|warrant(?:y|ies)|offers?|"
     r"listings?|marketplaces?|alerts?|reports?|settings?|catalogu?e?|accounts?|labels?)\b"
 )
+
+
+def _goes_with_the_last(clause: str, agent: str, score: float) -> bool:
+    """A clause that points back at the one before and says nothing of its own domain ("make
+    it her default", "fix it"): part of that task, not one for another agent."""
+    if not POINTS_BACK.search(clause):
+        return False
+    said = {word.removesuffix("s") for word in re.findall(r"[a-z]+", plain(clause))}
+    own = hits(plain(clause), DOMAIN_WORDS[agent]) or said & _tool_nouns(agent)
+    return score < AGENT_FLOOR or (len(clause.split()) <= 3 and not own)
+
+
+def _tool_nouns(agent: str) -> set[str]:
+    """The nouns of an agent's tool names: "order" for the orders agent's list_orders."""
+    words = {w.removesuffix("s") for tool in AGENT_SPECS[agent].tools for w in tool.split("_")}
+    return words - {"get", "list", "create", "update", "delete", "add", "set", "by", "of", "to"}
 
 
 def off_topic(request: str) -> bool:

@@ -293,3 +293,87 @@ def test_a_question_outside_the_shop_is_not_made_one_by_its_context(
 
     assert result.agents == []
     assert result.tool_calls == []
+
+
+def test_a_question_never_writes(assistant: Assistant, seeded_engine: Engine) -> None:
+    delivered = run_tool(seeded_engine, actor("admin"), "list_orders", {"status": "delivered"})
+    order_id = delivered.items[0].id
+
+    result = assistant.ask(actor("admin"), f"what invoice number did order {order_id} get?")
+
+    assert result.pending_approval is None
+    assert [c.tool for c in result.tool_calls] == ["list_documents"]
+    documents = run_tool(seeded_engine, actor("admin"), "list_documents", {"order_id": order_id})
+    assert documents.items == []  # nothing was generated to answer it
+
+
+def test_a_rate_line_is_found_by_its_zone_service_and_weight(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    carriers = run_tool(seeded_engine, actor("admin"), "list_carriers", {}).items
+    colissimo = next(c for c in carriers if c.code == "colissimo")
+    lines = run_tool(seeded_engine, actor("admin"), "list_rates", {"carrier_id": colissimo.id})
+    [line] = [
+        r for r in lines.items
+        if (r.zone, r.service, r.max_weight_grams) == ("FR", "standard", 2000)
+    ]  # fmt: skip
+
+    result = assistant.ask(
+        actor("admin"), "new colissimo tariff: France standard up to 2 kg is now 9,10€ HT"
+    )
+
+    assert proposed(result, "update_rate") == {"rate_id": line.id, "price_cents": 910}
+
+
+def test_an_alert_is_found_by_what_its_title_says(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    alerts = run_tool(seeded_engine, actor("admin"), "list_system_alerts", {"status": "open"})
+    low = next(a for a in alerts.items if a.title.startswith("Low stock: JBL-FLIP6-TEAL"))
+
+    result = assistant.ask(actor("admin"), "close the low stock alert for JBL-FLIP6-TEAL")
+
+    assert result.agents == ["monitoring"]
+    assert result.tool_calls[-1].tool == "resolve_system_alert"
+    assert result.tool_calls[-1].args == {"alert_id": low.id}
+
+
+def test_a_models_number_or_a_phone_number_is_no_record_id(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    customers = run_tool(seeded_engine, actor("admin"), "list_customers", {"limit": 1}).items
+    customer = customers[0]
+
+    result = assistant.ask(
+        actor("admin"), f"new phone number for customer {customer.id}: +33 6 11 22 33 44"
+    )
+    assert result.tool_calls[-1].args == {"customer_id": customer.id, "phone": "+33 6 11 22 33 44"}
+
+    reply = assistant.ask(actor("admin"), "how many iphone 14 do we have left?")
+    assert all(call.args.get("order_id") != 14 for call in reply.tool_calls)
+
+
+def test_a_reply_to_a_buyer_is_written_to_them(assistant: Assistant, seeded_engine: Engine) -> None:
+    amazon = run_tool(seeded_engine, actor("admin"), "list_orders", {"channel": "amazon"})
+    order_id = amazon.items[0].id
+
+    result = assistant.ask(
+        actor("admin"),
+        f"reply to the buyer of order {order_id}: tell him he can download his invoice from "
+        "his Amazon account",
+    )
+
+    call = result.tool_calls[-1]
+    assert call.tool == "send_message" and call.status == "ok"
+    assert call.args["body"] == (
+        "Hello, you can download your invoice from your Amazon account. Kind regards"
+    )
+
+
+def test_a_length_of_time_is_read_in_any_unit() -> None:
+    from graph.planner.fill import _duration
+
+    assert _duration("keep 2 aside for 48h", 1) == 2880
+    assert _duration("block it for 2 weeks", 1440) == 14
+    assert _duration("over the last 24 hours", 60) == 24
+    assert _duration("for 90 minutes", 60) is None  # not a whole number of hours

@@ -25,7 +25,7 @@ TRACE = [
 def test_records_keep_ids_and_short_texts_of_successful_calls_only() -> None:
     records = referents(TRACE)
 
-    assert records[0] == {"tool": "list_system_alerts", "key": "args", "text": "open"}
+    assert records[0] == {"tool": "list_system_alerts", "part": "args", "text": "open"}
     assert [r["id"] for r in records[1:]] == [11, 13]
     assert "SAM-45WSUPERFASTCH-BLAC" in records[2]["text"]
     assert all(r["tool"] != "get_order" for r in records)
@@ -78,3 +78,21 @@ def test_calls_are_rebuilt_from_the_records() -> None:
 
     assert (tool, args) == ("list_system_alerts", {"text": "open"})
     assert [record["id"] for record in found] == [11, 13]
+
+
+def test_a_setting_read_last_turn_is_the_one_changed_next() -> None:
+    trace = [
+        {"tool": "get_config", "args": {"key": "fraud.review_threshold"}, "status": "ok",
+         "result": {"key": "fraud.review_threshold", "value": 50}},
+    ]  # fmt: skip
+
+    assert pointed_at(referents(trace), "key", "lower it to 45") == "fraud.review_threshold"
+
+
+def test_an_order_just_created_is_pointed_at_by_its_own_id_not_its_lines() -> None:
+    trace = [
+        {"tool": "create_order", "args": {"customer_id": 13}, "status": "ok",
+         "result": {"id": 4000, "customer_id": 13, "lines": [{"id": 5532, "sku": "ANK-NANO"}]}},
+    ]  # fmt: skip
+
+    assert pointed_at(referents(trace), "order_id", "she pays by card now") == 4000
