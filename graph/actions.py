@@ -6,7 +6,8 @@ import re
 
 # Words naming an action, and the tool-name prefixes that do it.
 ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
-    (("raise the", "bump the"), ("update_", "set_")),  # a number, not an alert to raise
+    (("raise the", "bump the", "raise its", "raise her", "raise his", "raise their"),
+     ("update_", "set_")),  # a number, not an alert to raise
     (("drop the card authorisation", "drop the card authorization", "drop the authorisation",
       "drop the authorization", "cancel the authorisation", "cancel the authorization",
       "release the authorisation", "release the authorization"), ("void_",)),
@@ -21,7 +22,10 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("create_article",)),
     (("connect our", "connect a", "connect the", "connect my", "hook up", "plug in"),
      ("create_connection",)),
-    (("big picture", "how is everything", "db ok", "database ok"), ("system_overview",)),
+    (("big picture", "how is everything", "db ok", "database ok", "on fire", "anything wrong",
+      "anything broken"), ("system_overview",)),
+    (("how are we doing", "how is business", "how's business", "how are things"),
+     ("dashboard_metrics",)),
     (("whole file", "her file", "his file", "full file", "everything we have on"),
      ("customer_360",)),
     (("an api key", "a new api key", "a new key", "a key for", "a key called", "a key named"),
@@ -37,7 +41,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("payment to shipping", "payment and shipping", "payment to dispatch", "time to ship",
       "time to dispatch", "go out within", "goes out within", "went out within",
       "shipped within", "dispatched within", "lead time", "fulfilment time",
-      "fulfillment time"), ("warehouse_performance",)),
+      "fulfillment time", "out the door"), ("warehouse_performance",)),
     (("where her parcel", "where his parcel", "where their parcel", "where the parcel",
       "where the package", "where my parcel"), ("track_",)),
     (("helpful", "useful", "did not help", "didn't help"), ("mark_article_helpful",)),
@@ -73,9 +77,15 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("listed", "listing", "offers"), ("list_offers",)),
     (("slow", "latency", "how fast", "error rate", "response time"), ("performance_",)),
     (("note", "log"), ("record_", "receive_")),  # "log the return that came back"
-    (("archive", "publish", "unpublish", "promote", "demote"), ("update_",)),
+    # a product's or an article's status, not a price
+    (("archive", "publish", "unpublish", "back to draft", "off the shop"),
+     ("update_product", "update_article", "update_offer", "update_category")),
+    (("promote", "demote"), ("update_staff_user", "update_")),
     (("reprice", "price at", "set the price", "put the price"),
      ("update_variant_price", "update_")),
+    (("reorder point", "to bin", "bin location", "new bin", "safety stock", "move it to bin",
+      "move them to bin", "put it in bin", "put them in bin"),
+     ("update_stock_settings",)),
     (("mark it failed", "mark it as failed", "mark it passed", "mark it as passed",
       "mark as failed", "mark as passed"), ("complete_",)),
     (("mark",), ("mark_",)),
@@ -104,8 +114,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("detect_",)),
     (("unblock", "lift the block", "remove the block", "whitelist"), ("unblock_",)),
     (("block", "ban", "blacklist"), ("block_",)),
-    (("cancel", "annul", "call off", "kill", "scrap", "be cancelled", "be canceled"),
-     ("cancel_",)),
+    (("cancel", "annul", "call off", "kill", "scrap", "be cancelled", "be canceled",
+      "cancelled", "canceled"), ("cancel_",)),  # "he wants the case he ordered cancelled"
     (("refund", "reimburse", "money back", "goodwill gesture", "€ back", "euros back",
       "eur back"), ("refund_",)),
     (("track", "where is", "where's"), ("track_",)),
@@ -141,7 +151,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("erase", "forget", "gdpr", "right to be forgotten", "wipe", "personal data"),
      ("erase_",)),
     (("deactivate", "disable", "stop using", "pause", "suspend", "switch off", "turn off",
-      "not using"), ("deactivate_", "update_")),
+      "not using", "closing", "close down", "shut down", "out of service", "take it out of",
+      "stop offering", "done with", "no longer use"), ("deactivate_", "update_")),
     (("revoke",), ("revoke_",)),
     (("resolve", "fix", "clear"), ("resolve_",)),
     (("acknowledge", "ack", "as acknowledged"), ("acknowledge_",)),
@@ -177,7 +188,14 @@ DOCUMENT_NOUNS = re.compile(r"\b(?:invoices?|packing slips?|credit notes?|labels
 QUESTION = re.compile(r"\s*(?:which|what|who|how many|are there|is there|any|show|list)\b")
 # Words that name an action in a request and a state in a question ("which inspections
 # failed?", "what addresses have we got on file?")
-STATE_WORDS = frozenset({"passed", "failed", "received", "arrived", "came back", "file", "set"})
+STATE_WORDS = frozenset(
+    {"passed", "failed", "received", "arrived", "came back", "file", "set", "cancelled", "canceled"}
+)
+# "expires 08/2029": a card's expiry date, not unpaid orders to expire
+CARD_EXPIRY = re.compile(r"\bexp(?:ires?|iry|iring|\.)?\s*:?\s*(?:on |in )?\d{1,2}\s*/\s*\d{2,4}")
+CARD_TO_SAVE = re.compile(
+    r"\b(?:save|store|add|register|keep)\b.{0,20}\b(?:card|mastercard|visa|amex)\b(?!s? on file\b)"
+)
 # "what cards does customer 1 have on file?": the cards saved, not one to add
 CARDS_HELD = re.compile(r"\b(?:what|which|any) (?:saved )?cards?\b")
 # A count against the books: "only 1 on the shelf but the system says 8", "we counted 3, it
@@ -191,9 +209,9 @@ NEW_RATE = re.compile(
     r"(?:\b(?:up to|under|below|max)\s*|<\s*)\d+(?:[.,]\d+)?\s*(?:kgs?|g)\b.{0,40}?"
     r"\b(?:is now|now|to|at)\s*\d+(?:[.,]\d+)?"
 )
-# "2 teal JBL Flip 6 from Paris to Lyon": stock from one site to another (a price "from 50 to
-# 60" is not)
-BETWEEN_PLACES = re.compile(r"\bfrom [a-z][a-z -]{2,30}? to [a-z]")
+# "2 teal JBL Flip 6 from Paris to Lyon": a count of stock from one site to another (a price
+# "from 50 to 60" is not, nor "the time from payment to shipping")
+BETWEEN_PLACES = re.compile(r"\b\d+\b[^.;?]{0,60}?\bfrom [a-z][a-z -]{2,30}? to [a-z]")
 # "which Colis Privé parcels are still on the road?": the shipments, not the carrier named
 PARCELS_ASKED = re.compile(
     r"\b(?:which|what|any|how many)\b(?:(?!\b(?:order|customer)\b).){0,40}"
@@ -214,7 +232,7 @@ NEW_OFFER = re.compile(
     r"cdiscount|back ?market|ebay|fnac|refurbed|mirakl)\b[^.;?]{0,30}?\bat \d"
 )
 # "it has 3000 locations now", "we now hold 40": a new figure to record
-NOW_HOLDS = re.compile(r"\b(?:has|have|holds?|takes?) \d[\d ,.]*\s*[a-z]+ now\b")
+NOW_HOLDS = re.compile(r"\b(?:has|have|holds?|takes?|it'?s|it is) \d[\d ,.]*\s*[a-z]+ now\b")
 # An action ruled out: "don't cancel it", "so nobody ships it", "no need to refund"
 NEGATED = re.compile(
     r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|not to|nobody|no one|without)"
@@ -269,7 +287,7 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
     """The tool-name prefixes of the actions a request names, the one said first first
     ("show me the return requests": a listing, not a new return). Verbs count in their base
     form only: "who is blocked" asks about a state, it does not block anyone."""
-    lowered = NEGATED.sub(" ", RATE.sub("", lowered)).replace("-", " ")
+    lowered = NEGATED.sub(" ", RATE.sub("", CARD_EXPIRY.sub(" ", lowered))).replace("-", " ")
     question = QUESTION.match(lowered) is not None
     found: list[tuple[int, int, tuple[str, ...]]] = []
     if ALREADY_THERE.match(lowered):  # "any invoices already made for 3960?": a listing
@@ -298,6 +316,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((counted.start(), -1, ("record_movement",)))
     if parcels := PARCELS_ASKED.search(lowered):  # "which Colis Privé parcels are late?"
         found.append((parcels.start(), -1, ("list_shipments",)))
+    if card := CARD_TO_SAVE.search(lowered):  # "save a Mastercard on Océane's account"
+        found.append((card.start(), -1, ("add_payment_method",)))
     if cards := CARDS_HELD.search(lowered):
         found.append((cards.start(), -1, ("list_payment_methods",)))
     if offer := NEW_OFFER.search(lowered):  # "list the JBL Flip 6 on Amazon at 129,90"

@@ -40,7 +40,7 @@ from graph.results import ToolStatus
 from graph.state import ChatState, RunContext, Task
 from graph.toolschemas import agent_tools, supervisor_tools
 from graph.wording import normalize, plain
-from tools.base import REGISTRY, ToolError, check_role, run_tool, validate_args
+from tools.base import REGISTRY, ToolError, check_role, precheck_tool, run_tool, validate_args
 
 HISTORY = 6  # earlier messages of the conversation an agent sees
 RESULT_CHARS = 12_000  # a tool result longer than this is cut before a model reads it
@@ -279,6 +279,11 @@ def approve(state: ChatState, runtime: Runtime[RunContext]) -> dict[str, Any]:
         proposed.append(spec.name)
         if not spec.approval and not verdict.needs_approval:
             decisions[call_id] = Decision.auto(args)
+            continue
+        try:  # nobody is asked to approve what the tool's rules would refuse
+            precheck_tool(runtime.context.engine, actor, spec.name, args)
+        except ToolError as error:
+            decisions[call_id] = Decision.refuse(error.code, error.message, error.field)
             continue
         request = {
             "id": call_id,

@@ -51,6 +51,8 @@ FRENCH = {
     "quelles": "what", "pourquoi": "why", "comment": "how", "recupere": "pull",
     "recuperer": "pull", "recuperez": "pull", "jours": "days", "semaines": "weeks",
     "evalue": "assess", "evaluez": "assess", "avoir": "credit note", "avoirs": "credit notes",
+    "carte": "card", "cartes": "cards", "enregistre": "saved", "enregistrees": "saved",
+    "enregistree": "saved", "enregistres": "saved", "seuil": "threshold",
 }  # fmt: skip
 # French phrases, before single words: "en attente" is a hold, "geste commercial" a goodwill
 # gesture, "est-ce que" only turns a sentence into a question.
@@ -81,6 +83,11 @@ FRENCH_PHRASES = (
     (re.compile(r"\b(?:on en est o[uù] d[ue]s? )?(?:taux de )?remplissage\b", re.I), "how full is"),
     (re.compile(r"\bil (?:nous |vous )?reste\b|\bnous reste\b", re.I), "are left"),
     (re.compile(r"\bpanier moyen\b", re.I), "average order value"),
+    (
+        re.compile(r"\b(?:le )?seuil de (?:la )?livraison gratuite\b", re.I),
+        "the free shipping threshold",
+    ),
+    (re.compile(r"\blivraison gratuite\b", re.I), "free shipping"),
     # "passe la fenêtre de retour à 45 jours": a value to set
     (re.compile(r"^(?:passe[rz]?|mets|mettez) (.{1,60}?) [àa] (\d)", re.I), r"set \1 to \2"),
 )
@@ -90,6 +97,11 @@ FRENCH_MARKERS = frozenset(
      "il", "elle", "nous", "vous", "avec", "dans", "sont", "et", "tout", "ce", "cette", "mon",
      "mes", "sa", "ses", "leur", "pas", "ne", "moi", "je", "en", "nos", "vos", "quel",
      "quelle", "quels", "quoi", "combien", "ou", "mais", "donc", "aussi", "deja"}
+)  # fmt: skip
+# French imperatives a request opens with: "Passe le seuil…", "Annule la commande…"
+FRENCH_OPENERS = frozenset(
+    {"passe", "mets", "annule", "bloque", "debloque", "rembourse", "envoie", "cree", "ajoute",
+     "supprime", "evalue", "baisse", "augmente", "affiche", "donne", "genere"}
 )  # fmt: skip
 SHORTHAND = {
     "pls": "please", "plz": "please", "thx": "thanks", "rn": "right now", "asap": "now",
@@ -122,9 +134,10 @@ COUNTED = re.compile(
 )
 EURO_SIGN = re.compile(r"(\d)\s*€")
 # A number written with a space between its thousands (French style), not a phone number's
-# pairs nor a card number's fours
+# pairs, a card number's fours, nor a model then its storage ("iPhone 14 128")
 THOUSANDS = re.compile(
-    r"(?<![\d+])(?<!\d )\b(\d{1,3})[ \u00a0\u202f](\d{3})\b(?![ \u00a0\u202f]?\d)"
+    r"(?<![\d+])(?<!\d )\b(\d{1,3})[ \u00a0\u202f](?!(?:128|256|512)\b)(\d{3})\b"
+    r"(?![ \u00a0\u202f]?\d)"
 )
 ELISION = re.compile(r"(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)'\w", re.I)
 SHORTEST_TYPO = 4  # shorter slips have too many readings ("teh", "cna")
@@ -174,8 +187,9 @@ def normalize(text: str) -> str:
 
 def is_french(text: str) -> bool:
     """Whether a request is written in French: two of the small words only French has."""
-    words = set(re.findall(r"[a-z]+", plain(QUOTE.sub(" ", text))))
-    return len(words & FRENCH_MARKERS) >= 2 or bool(re.search(r"\best-ce\b", text, re.I))
+    said = re.findall(r"[a-z]+", plain(QUOTE.sub(" ", text)))
+    markers = len(set(said) & FRENCH_MARKERS) + (bool(said) and said[0] in FRENCH_OPENERS)
+    return markers >= 2 or bool(re.search(r"\best-ce\b", text, re.I))
 
 
 def corrected(word: str) -> str | None:

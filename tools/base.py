@@ -213,6 +213,9 @@ class ToolSpec:
     method: str
     path: str
     path_params: tuple[str, ...] = field(default=())
+    # A read-only check of the rules the write enforces, run before a person is asked to
+    # approve it: nobody approves a cancellation the order's status refuses anyway.
+    precheck: Callable[..., None] | None = None
 
     def json(self) -> dict[str, Any]:
         return {
@@ -238,12 +241,14 @@ def tool(
     writes: bool = False,
     approval: bool = False,
     roles: frozenset[Role] | None = None,
+    precheck: Callable[..., None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a function as a tool of `agent`, served at `method path` under /api/v1.
 
     Reads default to every role and GET; writes default to staff (not viewers) and POST.
     `approval` marks consequential writes (refunds, cancellations, blocks, price changes,
-    deletions) that the chat must have approved before they run.
+    deletions) that the chat must have approved before they run; `precheck(ctx, **args)`
+    raises the ToolError the write would (reading only), so the chat does not ask first.
     """
     if agent not in AGENTS:
         raise ValueError(f"unknown agent {agent!r}")
@@ -285,6 +290,7 @@ def tool(
             method=method or ("POST" if writes else "GET"),
             path=path,
             path_params=path_params,
+            precheck=precheck,
         )
         return func
 
@@ -367,6 +373,20 @@ def run_tool(engine: Engine, actor: Actor, name: str, args: dict[str, Any]) -> A
     """Validate, authorize and run one tool in one transaction; the chat and automation entry
     point (REST uses run_tool_for_caller, which identifies the caller in the same transaction)."""
     return _run(engine, _spec(name), args, actor=actor)
+
+
+def precheck_tool(engine: Engine, actor: Actor, name: str, args: dict[str, Any]) -> None:
+    """Raise the ToolError a write would refuse with, reading only (nothing is written or
+    committed); nothing when the tool has no check or its rules let the write through."""
+    spec = _spec(name)
+    if spec.precheck is None:
+        return
+    arguments = validate_args(spec, args)
+    with Session(engine) as session:
+        try:
+            spec.precheck(ToolContext(session=session, actor=actor), **dict(arguments))
+        finally:
+            session.rollback()
 
 
 def run_tool_for_caller(

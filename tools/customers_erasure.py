@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 
 from db.models import (
     Address,
@@ -37,21 +37,9 @@ class ErasureOut(BaseModel):
     audit_entries_redacted: int
 
 
-@tool(
-    agent="customers",
-    path="/customers/{customer_id}/erase",
-    writes=True,
-    approval=True,
-    roles=MANAGERS,
-)
-def erase_customer(ctx: ToolContext, customer_id: CustomerId) -> ErasureOut:
-    """Erase a customer's personal data on a GDPR request: anonymise the profile and the
-    addresses, clear saved card details, redact interaction texts, delete the loyalty balance
-    and withdraw marketing consent. Orders, invoices and payments are kept for accounting (10
-    years) and become anonymous. Refused while the customer has an open return, an open
-    warranty claim or an order not yet delivered: close those first. Cannot be undone."""
-    session = ctx.session
-    customer = live_customer(session, customer_id, lock=True)
+def check_erasable(session: Session, customer_id: int) -> None:
+    """Raise Conflict while the customer has an open return, an open warranty claim or an
+    order not yet delivered."""
     open_items = []
     for label, statement in (
         (
@@ -86,6 +74,30 @@ def erase_customer(ctx: ToolContext, customer_id: CustomerId) -> ErasureOut:
             f"customer {customer_id} still has {', '.join(open_items)}; "
             "close them, then erase the account"
         )
+
+
+def _erasable(ctx: ToolContext, customer_id: int) -> None:
+    live_customer(ctx.session, customer_id)
+    check_erasable(ctx.session, customer_id)
+
+
+@tool(
+    agent="customers",
+    path="/customers/{customer_id}/erase",
+    writes=True,
+    approval=True,
+    roles=MANAGERS,
+    precheck=_erasable,
+)
+def erase_customer(ctx: ToolContext, customer_id: CustomerId) -> ErasureOut:
+    """Erase a customer's personal data on a GDPR request: anonymise the profile and the
+    addresses, clear saved card details, redact interaction texts, delete the loyalty balance
+    and withdraw marketing consent. Orders, invoices and payments are kept for accounting (10
+    years) and become anonymous. Refused while the customer has an open return, an open
+    warranty claim or an order not yet delivered: close those first. Cannot be undone."""
+    session = ctx.session
+    customer = live_customer(session, customer_id, lock=True)
+    check_erasable(session, customer_id)
 
     deleted_points = customer.loyalty_points
     if deleted_points:

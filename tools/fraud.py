@@ -6,7 +6,7 @@ fraud.block_threshold, fraud.review_threshold and fraud.flag_threshold.
 """
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
@@ -247,7 +247,47 @@ def check_customer_fraud(ctx: ToolContext, customer_id: CustomerId) -> FraudChec
     return _out(_store(ctx, None, customer_id, signals), fraud_thresholds(session))
 
 
-@tool(agent="fraud", path="/fraud/blocks", writes=True, approval=True, roles=MANAGERS)
+def _already_blocked(block: BlockedEntity) -> Conflict:
+    return Conflict(
+        f"{label(block)} is already blocked (block {block.id}, since "
+        f"{as_utc(block.created_at):%Y-%m-%d}: {block.reason})",
+        field="value",
+    )
+
+
+def _live_blocks(kind: BlockedEntityKind, value: str) -> Any:
+    """The blocks on this entity not lifted (some may have expired)."""
+    return select(BlockedEntity).where(
+        BlockedEntity.kind == kind,
+        BlockedEntity.value == value,
+        BlockedEntity.unblocked_at.is_(None),  # type: ignore[union-attr]
+    )
+
+
+def _blockable(
+    ctx: ToolContext, kind: BlockedEntityKind, value: str, reason: str, days: int | None = None
+) -> None:
+    value = normalize_entity(ctx.session, kind, value)
+    now = utc_now()
+    for old in ctx.session.exec(_live_blocks(kind, value)).all():
+        if old.expires_at is None or as_utc(old.expires_at) > now:
+            raise _already_blocked(old)
+
+
+def _unblockable(ctx: ToolContext, kind: BlockedEntityKind, value: str, reason: str) -> None:
+    value = normalize_entity(ctx.session, kind, value, must_exist=False)
+    if ctx.session.exec(_live_blocks(kind, value)).first() is None:
+        raise NotFound(f"{kind.value} {value} is not blocked", field="value")
+
+
+@tool(
+    agent="fraud",
+    path="/fraud/blocks",
+    writes=True,
+    approval=True,
+    roles=MANAGERS,
+    precheck=_blockable,
+)
 def block_entity(
     ctx: ToolContext,
     kind: Kind,
@@ -271,22 +311,13 @@ def block_entity(
     session = ctx.session
     value = normalize_entity(session, kind, value)
     now = utc_now()
-    for old in session.exec(
-        select(BlockedEntity)
-        .where(BlockedEntity.kind == kind, BlockedEntity.value == value)
-        .where(BlockedEntity.unblocked_at.is_(None))  # type: ignore[union-attr]
-        .with_for_update()
-    ).all():
+    for old in session.exec(_live_blocks(kind, value).with_for_update()).all():
         if old.expires_at is not None and as_utc(old.expires_at) <= now:
             old.unblocked_at, old.unblocked_by = old.expires_at, "system:expiry"
             session.add(old)
             session.flush()
         else:
-            raise Conflict(
-                f"{label(old)} is already blocked (block {old.id}, since "
-                f"{as_utc(old.created_at):%Y-%m-%d}: {old.reason})",
-                field="value",
-            )
+            raise _already_blocked(old)
     if days is None and kind == BlockedEntityKind.IP:
         days = IP_BLOCK_DEFAULT_DAYS
     block = BlockedEntity(
@@ -316,7 +347,14 @@ def block_entity(
     return _block_out(block)
 
 
-@tool(agent="fraud", path="/fraud/blocks/unblock", writes=True, approval=True, roles=MANAGERS)
+@tool(
+    agent="fraud",
+    path="/fraud/blocks/unblock",
+    writes=True,
+    approval=True,
+    roles=MANAGERS,
+    precheck=_unblockable,
+)
 def unblock_entity(
     ctx: ToolContext,
     kind: Kind,
@@ -329,12 +367,7 @@ def unblock_entity(
     block stays in the history with who lifted it, when and why."""
     session = ctx.session
     value = normalize_entity(session, kind, value, must_exist=False)
-    block = session.exec(
-        select(BlockedEntity)
-        .where(BlockedEntity.kind == kind, BlockedEntity.value == value)
-        .where(BlockedEntity.unblocked_at.is_(None))  # type: ignore[union-attr]
-        .with_for_update()
-    ).first()
+    block = session.exec(_live_blocks(kind, value).with_for_update()).first()
     if block is None:
         raise NotFound(f"{kind.value} {value} is not blocked", field="value")
     before = _block_out(block).model_dump(mode="json")

@@ -282,14 +282,10 @@ class Cancellation(BaseModel):
     notes: list[str] = Field(description="What someone still has to do.")
 
 
-def cancel(ctx: ToolContext, order: Order, reason: str) -> Cancellation:
-    """Cancel a locked order before it ships: release its stock, refund what was captured
-    (idempotency key cancel-<id>), and record the change. Used by cancel_order and by
-    expire_unpaid_orders."""
-    from tools.inventory import release_order_reservations
-    from tools.payments import refund_order
-
-    assert order.id is not None
+def check_cancellable(session: Session, order: Order) -> list[Shipment]:
+    """Raise Conflict unless the order can still be cancelled: not cancelled already, and not
+    shipped (by its status, or a parcel the carrier has scanned). Returns its parcels, labels
+    printed but never scanned."""
     previous = OrderStatus(order.status)
     if previous == OrderStatus.CANCELLED:
         raise Conflict(f"order {order.id} is already cancelled ({order.cancel_reason})")
@@ -299,7 +295,7 @@ def cancel(ctx: ToolContext, order: Order, reason: str) -> Cancellation:
             "cancelled. After delivery the customer returns the items (request_return).",
             field="order_id",
         )
-    parcels = ctx.session.exec(select(Shipment).where(Shipment.order_id == order.id)).all()
+    parcels = session.exec(select(Shipment).where(Shipment.order_id == order.id)).all()
     scanned = [s for s in parcels if s.status != ShipmentStatus.LABEL_CREATED]
     if scanned:
         raise Conflict(
@@ -308,6 +304,25 @@ def cancel(ctx: ToolContext, order: Order, reason: str) -> Cancellation:
             "goes through returns",
             field="order_id",
         )
+    return list(parcels)
+
+
+def _cancellable(ctx: ToolContext, order_id: int, reason: str) -> None:
+    from tools.common import get_or_404
+
+    check_cancellable(ctx.session, get_or_404(ctx.session, Order, order_id))
+
+
+def cancel(ctx: ToolContext, order: Order, reason: str) -> Cancellation:
+    """Cancel a locked order before it ships: release its stock, refund what was captured
+    (idempotency key cancel-<id>), and record the change. Used by cancel_order and by
+    expire_unpaid_orders."""
+    from tools.inventory import release_order_reservations
+    from tools.payments import refund_order
+
+    assert order.id is not None
+    previous = OrderStatus(order.status)
+    parcels = check_cancellable(ctx.session, order)
     released = [
         ReleasedStock(sku=sku, warehouse=code, quantity=quantity)
         for sku, code, quantity in ctx.session.exec(
@@ -374,7 +389,13 @@ def cancel(ctx: ToolContext, order: Order, reason: str) -> Cancellation:
     )
 
 
-@tool(agent="orders", path="/orders/{order_id}/cancel", writes=True, approval=True)
+@tool(
+    agent="orders",
+    path="/orders/{order_id}/cancel",
+    writes=True,
+    approval=True,
+    precheck=_cancellable,
+)
 def cancel_order(ctx: ToolContext, order_id: OrderId, reason: Reason) -> Cancellation:
     """Cancel an order that has not shipped yet (pending, paid or processing): its reserved
     stock is released and everything captured is refunded to the original payment method.

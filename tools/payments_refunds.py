@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from db.base import utc_now
 from db.models import (
+    IdempotencyRecord,
     Order,
     Payment,
     PaymentGateway,
@@ -35,11 +36,50 @@ from tools.payments_core import (
 )
 
 
+def check_refundable(payment: Payment, amount_cents: int | None) -> int:
+    """The amount a refund of this payment would be (all that is left by default), or the
+    Conflict it is refused with: a payment not captured, or more than is left on it."""
+    if payment.status not in REFUNDABLE:
+        hint = " (void an authorization instead)" if payment.status == "authorized" else ""
+        raise Conflict(
+            f"payment {payment.id} is {payment.status.value}; only captured payments are "
+            f"refunded{hint}"
+        )
+    left = payment.captured_cents - payment.refunded_cents
+    amount = amount_cents or left
+    if amount > left:
+        raise Conflict(
+            f"a refund of {euros(amount)} is more than the {euros(left)} left on payment "
+            f"{payment.id} (captured {euros(payment.captured_cents)}, already refunded "
+            f"{euros(payment.refunded_cents)})",
+            field="amount_cents",
+        )
+    return amount
+
+
+def _refundable(
+    ctx: ToolContext,
+    payment_id: int,
+    reason: str,
+    idempotency_key: str,
+    amount_cents: int | None = None,
+) -> None:
+    used = ctx.session.exec(
+        select(IdempotencyRecord.id).where(
+            IdempotencyRecord.operation == "refund_payment",
+            IdempotencyRecord.key == idempotency_key,
+        )
+    ).first()
+    if used is None:  # a retry replays its first answer, whatever is left now
+        check_refundable(get_or_404(ctx.session, Payment, payment_id), amount_cents)
+
+
 @tool(
     agent="payments",
     path="/payments/transactions/{payment_id}/refund",
     writes=True,
     approval=True,
+    precheck=_refundable,
 )
 def refund_payment(
     ctx: ToolContext,
@@ -57,21 +97,7 @@ def refund_payment(
 
     def run() -> RefundOut:
         order, payment = lock_payment(ctx.session, payment_id)
-        if payment.status not in REFUNDABLE:
-            hint = " (void an authorization instead)" if payment.status == "authorized" else ""
-            raise Conflict(
-                f"payment {payment_id} is {payment.status.value}; only captured payments are "
-                f"refunded{hint}"
-            )
-        left = payment.captured_cents - payment.refunded_cents
-        amount = amount_cents or left
-        if amount > left:
-            raise Conflict(
-                f"a refund of {euros(amount)} is more than the {euros(left)} left on payment "
-                f"{payment_id} (captured {euros(payment.captured_cents)}, already refunded "
-                f"{euros(payment.refunded_cents)})",
-                field="amount_cents",
-            )
+        amount = check_refundable(payment, amount_cents)
         refund, message = _refund(ctx, payment, amount, reason, idempotency_key, None)
         revoke_points(ctx, order, amount)
         return refund_out(refund, message)

@@ -125,6 +125,13 @@ class PriceChange(BaseModel):
     changed: bool
 
 
+def _price_allowed(
+    ctx: ToolContext, variant_id: int, price_cents: int, reason: str | None = None
+) -> None:
+    variant = get_or_404(ctx.session, ProductVariant, variant_id, "variant")
+    check_price(price_cents, variant.cost_cents, variant.sku, "price_cents")
+
+
 @tool(
     agent="products",
     path="/products/variants/{variant_id}/price",
@@ -132,6 +139,7 @@ class PriceChange(BaseModel):
     writes=True,
     approval=True,
     roles=MANAGERS,
+    precheck=_price_allowed,
 )
 def update_variant_price(
     ctx: ToolContext,

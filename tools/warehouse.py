@@ -5,7 +5,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from db.base import as_utc, utc_now
 from db.models import (
@@ -161,6 +161,25 @@ def update_warehouse(
     return updated
 
 
+def _check_deletable(session: Session, warehouse: Warehouse) -> None:
+    """Raise Conflict when the warehouse holds stock or has fulfilled orders."""
+    stock = session.exec(
+        select(func.coalesce(func.sum(StockLevel.on_hand), 0)).where(
+            StockLevel.warehouse_id == warehouse.id
+        )
+    ).one()
+    used = session.exec(select(Order.id).where(Order.warehouse_id == warehouse.id).limit(1))
+    if stock or used.first() is not None:
+        raise Conflict(
+            f"warehouse {warehouse.code} holds {stock} units or has fulfilled orders; "
+            "take it out of service instead of deleting it"
+        )
+
+
+def _deletable(ctx: ToolContext, warehouse_id: int) -> None:
+    _check_deletable(ctx.session, get_or_404(ctx.session, Warehouse, warehouse_id))
+
+
 @tool(
     agent="warehouse",
     path="/warehouses/{warehouse_id}",
@@ -168,22 +187,13 @@ def update_warehouse(
     writes=True,
     approval=True,
     roles=MANAGERS,
+    precheck=_deletable,
 )
 def delete_warehouse(ctx: ToolContext, warehouse_id: WarehouseId) -> WarehouseOut:
     """Delete a warehouse that holds no stock and never fulfilled an order; otherwise take it
     out of service instead (update_warehouse with is_active false)."""
     warehouse = get_or_404(ctx.session, Warehouse, warehouse_id, lock=True)
-    stock = ctx.session.exec(
-        select(func.coalesce(func.sum(StockLevel.on_hand), 0)).where(
-            StockLevel.warehouse_id == warehouse_id
-        )
-    ).one()
-    used = ctx.session.exec(select(Order.id).where(Order.warehouse_id == warehouse_id).limit(1))
-    if stock or used.first() is not None:
-        raise Conflict(
-            f"warehouse {warehouse.code} holds {stock} units or has fulfilled orders; "
-            "take it out of service instead of deleting it"
-        )
+    _check_deletable(ctx.session, warehouse)
     before = _out(warehouse).model_dump()
     ctx.session.execute(sa.delete(StockLevel).where(col(StockLevel.warehouse_id) == warehouse_id))
     ctx.session.delete(warehouse)

@@ -30,13 +30,14 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
     "transport": ("ship", "shipping", "shipment", "carrier", "parcel", "tracking", "track",
                   "delivery", "delivered", "colissimo", "chronopost", "dpd", "ups", "label rate",
                   "quote"),
-    "payments": ("payment", "pay", "paid", "refund", "capture", "card", "gateway",
+    "payments": ("payment", "pay", "paid", "refund", "capture", "card", "gateway", "fees", "paypal",
                  "transaction", "charge", "void", "stripe", "authorization", "money back",
                  "reimburse"),
     "warehouse": ("warehouse", "pick list", "picking", "capacity", "occupancy", "site",
                   "locations", "how full", "payment to shipping", "payment and shipping",
                   "go out within", "goes out within", "went out within", "shipped within",
-                  "dispatched within", "lead time", "time to ship", "time to dispatch"),
+                  "dispatched within", "lead time", "time to ship", "time to dispatch",
+                  "out the door"),
     "documents": ("invoice", "credit note", "packing slip", "label", "pdf", "document", "zpl"),
     "fraud": ("fraud", "fraudulent", "suspicious", "block", "unblock", "blacklist", "scam",
               "stolen card", "chargeback", "legit", "legitimate", "trust", "trustworthy",
@@ -160,7 +161,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"e ?mail|conversation|interaction)\b")),
     # whether someone is who they say: "can we trust whoever placed 3928?"
     ("fraud", 0.3, re.compile(
-        r"\b(?:can|should) we trust\b|\b(?:is|are|looks?) (?:\w+ ){0,3}legit\b|"
+        r"\b(?:can|should) we trust\b|\b(?:is|are|looks?) (?:[\w']+ ){0,3}legit\b|"
         r"\b(?:fishy|shady|dodgy)\b")),
     # an alert raised by hand: "raise a high severity alert from payments"
     ("monitoring", 0.3, re.compile(r"\b(?:raise|open|create|fire|log)\b.{0,40}\balert\b")),
@@ -174,6 +175,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     # a report asked by name: "sales report for October with the top 5 products"
     ("backoffice", 0.45, re.compile(r"\b(?:sales|revenue|monthly|weekly) report\b")),
     ("products", 0.3, re.compile(r"\btop \d{0,3} ?(?:sellers|selling|products|skus)\b")),
+    ("products", 0.35, re.compile(r"\bproducts? (?:do|did) we (?:have|sell|carry|stock)\b")),
     ("after_sales", 0.35, re.compile(r"\bnps\b|\bsatisfaction (?:score|rate)\b")),
     # a vague question about the shop as a whole: "how are we doing today?"
     ("backoffice", 0.3, re.compile(
@@ -202,6 +204,9 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\b(?:disable|remove|revoke|cut off|cut|suspend|deactivate|close)\b.{0,20}\b(?:his|her|"
         r"their) (?:access|login|logins)\b")),
     ("risk", 0.25, re.compile(r"\bat risk\b|\bexposed\b|\bexposure\b")),
+    # "what's the risk level on Cdiscount?", "assess the risk of stock-outs"
+    ("risk", 0.4, re.compile(
+        r"\brisk (?:level|score|rating)\b|\b(?:assess|evaluate|rate)\w*\b.{0,30}\brisks?\b")),
     # an alert the anomaly detection raised: "the stock movements spike alert"
     ("risk", 0.35, re.compile(
         r"\b(?:spike|anomaly|anomalies|surge|dip|drop|risk)\b.{0,15}\balerts?\b")),

@@ -52,6 +52,12 @@ _NUMBER = r"#?\s*(\d{1,9})\b"
 SKU = re.compile(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){1,5}(?:-[A-Z0-9])?\b")
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+# A shelf's code: "bin B-02-11", "bin location A12"
+BIN = re.compile(r"\bbin(?: location)?\s*:?\s*([A-Z0-9][A-Z0-9-]{1,15})\b", re.I)
+DURATION_SAID = re.compile(
+    r"\b\d{1,4}\s*(?:days?|weeks?|months?|hours?|hrs?|h|min(?:ute)?s?|jours?|semaines?|mois)\b",
+    re.I,
+)
 # A phone number ("+33 6 11 22 33 44", "06.11.22.33.44"): its groups of digits are not ids
 PHONE = re.compile(r"\+\d{1,3}(?:[\s.-]?\d){8,12}\b|\b0\d(?:[\s.-]?\d{2}){4}\b")
 CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
@@ -103,6 +109,8 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
     for match in REFERENCE.finditer(text):
         found.references.append(match.group(0).upper())
         claim(match)
+    for match in BIN.finditer(text):
+        claim(match)  # "move it to bin B-02-11": a shelf, not a SKU
     for kind, pattern in (("emails", EMAIL), ("ips", IP), ("skus", SKU)):
         for match in pattern.finditer(text):
             if not _overlaps(match.span(), claimed):
@@ -126,6 +134,8 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
             claim(match)
     for match in ISO_DATE.finditer(text):
         claim(match)
+    for match in DURATION_SAID.finditer(text):
+        claim(match)  # "over the last 90 days": a length of time, not an id
     for match in re.finditer(
         r"\d+[.,]\d+|\d+(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + "|".join(MONTHS) + r")", plain(text)
     ):
@@ -154,6 +164,7 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
 
 # The word right before a number: "iPhone 13", "PowerCore 10000", "Cancel 3998"
 WORD_BEFORE = re.compile(r"(^|\s)([A-Za-z]+)\s+$")
+NUMBER_BEFORE = re.compile(r"(?:^|\s)(\d{1,4})\s+$")
 # A model's code of letters and digits right before a number: "S23 256", "XM5 2"
 MODEL_CODE_BEFORE = re.compile(r"(?:^|\s)(?=[A-Za-z]*\d)(?=\w*[A-Za-z])\w{2,6}\s+$")
 
@@ -165,6 +176,8 @@ def _part_of_a_name(text: str, start: int, models: frozenset[str] = frozenset())
     or capitalised in mid-sentence and no verb or small word ("Cancel 3998" is an id)."""
     if MODEL_CODE_BEFORE.search(text[max(0, start - 12) : start]):
         return True
+    if number := NUMBER_BEFORE.search(text[:start]):  # "iphone 14 128": the storage too
+        return _part_of_a_name(text, number.start(1), models)
     before = WORD_BEFORE.search(text[max(0, start - 30) : start])
     if not before:
         return False
@@ -200,7 +213,7 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
     if "yesterday" in lowered:
         day = today - timedelta(days=1)
         return (day, day), day
-    if re.search(r"\b(today|so far|this morning|this afternoon|tonight)\b", lowered):
+    if re.search(r"\b(today|this morning|this afternoon|tonight)\b", lowered):
         return (today, today), today
     if match := LAST_DAYS.search(lowered):
         return (today - timedelta(days=int(match.group(1)) - 1), today), None
@@ -208,6 +221,10 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
         count = {"two": 2, "three": 3, "four": 4}.get(match.group(1)) or int(match.group(1))
         return (today - timedelta(days=7 * count - 1), today), None
     week_start = today - timedelta(days=today.weekday())
+    # "so far this month", "since the start of the month": up to today
+    to_date = re.search(r"\bsince the (?:start|beginning) of the (week|month|year)\b", lowered)
+    if to_date:
+        lowered = f"{lowered} this {to_date.group(1)}"
     if "last week" in lowered:
         return (week_start - timedelta(days=7), week_start - timedelta(days=1)), None
     if "this week" in lowered:
@@ -226,6 +243,8 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
             start = date(year, index, 1)
             following = date(year + (index == 12), index % 12 + 1, 1)
             return (start, min(following - timedelta(days=1), today)), None
+    if re.search(r"\bso far\b", lowered):  # "how many orders so far?": today's
+        return (today, today), today
     return None, None
 
 
@@ -258,7 +277,8 @@ STOP = frozenset(
     we i show list find get give tell what which who is are was were do does did how
     many much any all some there this that these those it its about from need want check
     look up search see details info information status anything something should be
-    now just really been will would like put make euro euros eur
+    now just really been will would like put make euro euros eur over under since during
+    last past per into
     """.split()  # noqa: SIM905
 )
 

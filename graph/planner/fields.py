@@ -4,7 +4,7 @@
 import re
 from typing import Any
 
-from graph.planner.extract import person_names, plain
+from graph.planner.extract import BIN, person_names, plain
 from graph.wording import single_quoted
 from tools.base import AGENTS
 
@@ -72,6 +72,8 @@ def named_number(name: str, lowered: str) -> float | None:
     after = re.search(rf"\b{re.escape(label)}\b.{{0,40}}?{setter}", lowered)
     if after:
         return float(after.group(1).replace(",", "."))
+    if right_after := re.search(rf"\b{re.escape(label)}\s+(-?\d+(?:[.,]\d+)?)\b", lowered):
+        return float(right_after.group(1).replace(",", "."))  # "reorder point 3"
     last_word = label.split()[-1]
     said = "|".join(re.escape(w) for w in (last_word, *SAID_AS.get(last_word, ())))
     before = re.search(rf"(-?\d+(?:[.,]\d+)?)\s+(?:{said})\b", lowered)
@@ -167,7 +169,11 @@ def person_part(name: str, text: str) -> str | None:
 
 def activity_flag(lowered: str) -> bool | None:
     """is_active from the verb: deactivate / disable / stop using / pause, or the reverse."""
-    if re.search(r"\b(deactivate|disable|stop using|pause|switch off|turn off|suspend)", lowered):
+    if re.search(
+        r"\b(deactivate|disable|stop using|pause|switch off|turn off|suspend|closing|close down|"
+        r"shut down|out of (?:service|our active)|done with|stop offering|no longer use)",
+        lowered,
+    ):
         return False
     if re.search(r"\b(reactivate|activate|enable|resume|switch on|turn on)", lowered):
         return True
@@ -195,6 +201,8 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
         return value
     if name == "name" and (given := NAME_GIVEN.search(text)):
         return given.group(1)
+    if name == "bin_location" and (shelf := BIN.search(text)):
+        return shelf.group(1).upper()
     if name == "address_line" or name == "line1":
         return street(text)
     if name in ("postcode", "city") and (found := postcode_and_city(text)):

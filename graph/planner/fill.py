@@ -61,6 +61,9 @@ def fill(spec: ToolSpec, known: Known) -> Filled:
         unused = [n for n in leftover if n not in taken]
         if name not in args and len(required_ids) == 1 and unused and not by_order(name, known):
             args[name] = unused[0]
+    optional = {n for n, info in fields.items() if not info.is_required()}
+    if {"sku", "variant_id"} <= optional and "sku" in args:
+        args.pop("variant_id", None)  # a SKU is named one way: by its code
     missing = [
         n for n, info in fields.items()
         if info.is_required() and n not in args and n not in FILLED_BY_GRAPH
@@ -103,7 +106,7 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return [found.ids[name[:-1]]]  # "mark buyer message 156 as read"
     if name == "sku":
         return found.skus[0] if found.skus else None
-    if name == "reference" and found.references:
+    if name in ("reference", "batch_reference") and found.references:
         return found.references[0]  # "received 20 cables, PO-7781"
     if name == "skus":
         return found.skus or None
@@ -245,7 +248,8 @@ def _leading_count(text: str) -> int | None:
     for match in re.finditer(r"(?<![\w.])(\d{1,3})\s+(?!euros?\b|eur\b)(?:x\s+)?[A-Za-z]", text):
         before = text[: match.start()].split()
         opens = len(before) <= 1 or before[-2][-1:] in ".!?:;"  # "Move 4 black…": a verb
-        after_a_name = bool(before) and before[-1][:1].isupper() and not opens
+        ends_a_clause = bool(before) and before[-1][-1:] in ".!?:;,"  # "at Lyon: 20 JBL…"
+        after_a_name = bool(before) and before[-1][:1].isupper() and not (opens or ends_a_clause)
         if not after_a_name:
             return int(match.group(1))
     return None

@@ -36,7 +36,7 @@ def lookup_for(
     # a customer to block named in words ("block Alexandre Fabre's account") or as the buyer
     # of an order ("cancel 3928 and block that customer")
     blocks_customer = (
-        spec.name == "block_entity"
+        spec.name in ("block_entity", "unblock_entity")
         and "value" in missing
         and not (known.found.emails or known.found.ips)
         and "customer_id" not in known.found.ids
@@ -115,6 +115,8 @@ def lookup_for(
     wanted = set(missing)
     if "lines" in wanted and spec.name == "create_order" and not known.found.skus:
         wanted |= {"sku"}  # the product named in words, to a SKU
+    if "sku" in fields and spec.writes and not known.found.skus and product_phrase(text):
+        wanted |= {"sku"}  # "check the 30 iPhone 14 128GB midnight that landed in Lyon"
     if ("warehouse_id" in fields or "stock_level_id" in missing) and WAREHOUSE_HINT.search(text):
         wanted.add("warehouse_id")  # optional, but named: "in Lyon", "the Paris warehouse"
     if "stock_level_id" in missing and not known.found.skus:
@@ -212,7 +214,9 @@ def _longest_run(text: str, drop: set[str] | frozenset[str]) -> str | None:
     ignored = STOP | VERBS | ASKING | drop | STATES
     runs: list[list[str]] = [[]]
     for word in re.findall(r"[\w'-]+", text):
-        if plain(word) in ignored or word.isdigit():
+        if word.isdigit() and runs[-1] and len(word) <= 4:
+            runs[-1].append(word)  # a model's number after its name: "the iphone 13"
+        elif plain(word) in ignored or word.isdigit():
             runs.append([])
         else:
             runs[-1].append(word)
@@ -509,7 +513,7 @@ def product_phrase(text: str, people_too: bool = False) -> str | None:
     """The product a request names the way people write it: 'the JBL Flip 6 black', 'the
     Galaxy S23 refurb' -> 'JBL Flip 6', 'Galaxy S23'."""
     runs = [
-        re.sub(r"^\d{1,3} (?=\D)", "", m.group(0))  # "2 MX Master 3S": a count, then the name
+        re.sub(r"^\d{1,3}\s*x? (?=\D)", "", m.group(0))  # "2 MX Master 3S", "30x iPhone 14"
         for m in PRODUCT_PHRASE.finditer(text)
         if not m.group(0).isdigit()
         and not PLACE_BEFORE.search(text[: m.start()])

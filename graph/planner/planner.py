@@ -93,7 +93,13 @@ class OfflinePlanner(ToolCallingModel):
             if score < AGENT_FLOOR and names_a_place(clause, places):
                 agent, score = "warehouse", AGENT_FLOOR  # "how did Gennevilliers do?": the site
             if calls and _goes_with_the_last(clause, agent, score):
-                calls[-1]["args"]["task"] += f"; {clause}"  # "... make it her default"
+                # "... make it her default", "PO-7781 arrived: 20 JBL Flip 6. book it in": one
+                # task, for the agent the two together fit best
+                last = calls[-1]
+                last["args"]["task"] += f"; {clause}"
+                best = rank_agents(last["args"]["task"], places)[0][0]
+                if not any(call["name"] == f"ask_{best}" for call in calls):
+                    last["name"] = f"ask_{best}"
                 continue
             if score < AGENT_FLOOR:
                 continue

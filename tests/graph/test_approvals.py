@@ -219,3 +219,31 @@ def test_conversation_survives_a_new_assistant(assistant: Assistant, seeded_engi
     # "its" is order 12, from the earlier turn
     [tracked] = [call for call in follow_up.tool_calls if call.tool == "track_shipment"]
     assert tracked.status == "ok" and tracked.result["order_id"] == 12
+
+
+def test_nobody_is_asked_to_approve_what_the_rules_refuse(assistant: Assistant, sql: Sql) -> None:
+    shipped = int(sql("SELECT max(id) FROM orders WHERE status = 'shipped'"))
+
+    result = assistant.ask(
+        actor("manager"), f"cancel order {shipped}, the customer changed her mind"
+    )
+
+    assert result.pending_approval is None
+    assert "only orders that have not shipped can be cancelled" in result.answer
+    assert [(c.tool, c.status) for c in result.tool_calls] == [("cancel_order", "error")]
+    assert cancellations(sql, shipped) == 0
+
+
+def test_a_refund_above_what_is_left_is_refused_without_asking(
+    assistant: Assistant, sql: Sql
+) -> None:
+    payment = int(sql("SELECT min(id) FROM payments WHERE status = 'captured'"))
+    left = int(sql("SELECT captured_cents - refunded_cents FROM payments WHERE id = :p", p=payment))
+
+    result = assistant.ask(
+        actor("manager"), f"refund {(left + 10_000) / 100:.2f} euros on payment {payment}"
+    )
+
+    assert result.pending_approval is None
+    assert "is more than the" in result.answer
+    assert int(sql("SELECT count(*) FROM refunds WHERE payment_id = :p", p=payment)) == 0
