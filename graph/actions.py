@@ -24,10 +24,12 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("create_connection",)),
     (("big picture", "how is everything", "db ok", "database ok", "on fire", "anything wrong",
       "anything broken"), ("system_overview",)),
-    (("how are we doing", "how is business", "how's business", "how are things"),
-     ("dashboard_metrics",)),
-    (("whole file", "her file", "his file", "full file", "everything we have on"),
-     ("customer_360",)),
+    (("whole file", "her file", "his file", "full file", "everything we have on",
+      "whole history", "full history", "history with us"), ("customer_360",)),
+    (("points ledger", "loyalty points", "points balance", "how many points", "loyalty ledger"),
+     ("get_loyalty",)),
+    (("agent health", "agents health", "health check", "no heartbeat", "which agents"),
+     ("agents_health",)),
     (("an api key", "a new api key", "a new key", "a key for", "a key called", "a key named"),
      ("create_api_key",)),
     (("best carrier", "cheapest carrier", "fastest carrier", "which carrier should",
@@ -107,13 +109,23 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("what do we tell", "what should we tell", "what do i tell", "what should i tell",
       "what do we say", "what should i say", "what do we answer", "what should we answer"),
      ("search_",)),
-    (("search", "look for", "policy", "policies", "how do", "how to", "how can", "what is our",
+    (("search", "look for", "policy", "policies", "how do", "how to", "how can", "how long",
+      "what is our",
       "what's our", "can we", "are we allowed", "procedure", "what do i do", "what should i do",
       "what do we do", "what should we do"), ("search_",)),
     (("anomaly", "anomalies", "unusual", "spike", "abnormal", "strange", "weird", "odd"),
      ("detect_",)),
     (("unblock", "lift the block", "remove the block", "whitelist"), ("unblock_",)),
     (("block", "ban", "blacklist"), ("block_",)),
+    (("to processing", "as processing", "in processing", "as shipped", "to shipped"),
+     ("update_order_status",)),
+    (("free them up", "free it up", "free up", "unreserve", "no longer needed", "not needed"),
+     ("release_",)),
+    (("came in and went out", "in and out", "units in and out", "movements by"),
+     ("movement_analytics",)),
+    (("available", "availability", "warehouse by warehouse"), ("product_availability",)),
+    (("test mode", "live mode", "live or", "sandbox mode"), ("list_gateways",)),
+    (("stop her order", "stop his order", "stop the order", "stop their order"), ("cancel_",)),
     (("cancel", "annul", "call off", "kill", "scrap", "be cancelled", "be canceled",
       "cancelled", "canceled"), ("cancel_",)),  # "he wants the case he ordered cancelled"
     (("refund", "reimburse", "money back", "goodwill gesture", "€ back", "euros back",
@@ -129,7 +141,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("release",), ("release_",)),
     (("transfer", "move"), ("transfer_",)),
     (("sync", "import", "pull"), ("sync_",)),
-    (("push",), ("push_",)),
+    (("push", "resend", "re-send", "send our stock", "send the stock"), ("push_",)),
     (("reply", "send", "write to", "answer the"), ("send_",)),
     (("delete", "remove", "drop", "get rid of", "take down", "trash"), ("delete_",)),
     (("rename", "retitle", "change", "update", "edit", "modify", "set", "extend", "shorten",
@@ -204,6 +216,8 @@ COUNTED = re.compile(
     r"\b(?:only|counted|found|there (?:are|is)|we have)\s+(\d{1,5})\b.{0,60}?\b(?:system|comptoir|"
     r"it|stock|the books?|screen)\s+(?:says?|shows?|has|thinks?|reads?|gives?)\s+(\d{1,5})\b"
 )
+# A question about the whole shop, asked first: "how are we doing today?", "how's business?"
+SHOP_AT_LARGE = re.compile(r"\s*how(?: are|'s| is) (?:we|things|business)\b(?: doing| going)?")
 # A weight band's new price: "France standard up to 1 kg is now 7,60€", "<1kg to 17,90 HT"
 NEW_RATE = re.compile(
     r"(?:\b(?:up to|under|below|max)\s*|<\s*)\d+(?:[.,]\d+)?\s*(?:kgs?|g)\b.{0,40}?"
@@ -229,14 +243,14 @@ NEW_ROLE = re.compile(r"\bmake\b.{1,40}\ban? (?:admin|manager|viewer|support)\b"
 # "list the black JBL Flip 6 on Amazon at 129,90": an offer to put up, not a listing to read
 NEW_OFFER = re.compile(
     r"\b(?:list|put|sell)\b(?![^.;?]*\b(?:offers?|listings?)\b)[^.;?]{1,60}?\bon (?:amazon|"
-    r"cdiscount|back ?market|ebay|fnac|refurbed|mirakl)\b[^.;?]{0,30}?\bat \d"
+    r"cdiscount|back ?market|ebay|fnac|refurbed|mirakl|connection \d+)\b[^.;?]{0,30}?\bat \d"
 )
 # "it has 3000 locations now", "we now hold 40": a new figure to record
 NOW_HOLDS = re.compile(r"\b(?:has|have|holds?|takes?|it'?s|it is) \d[\d ,.]*\s*[a-z]+ now\b")
 # An action ruled out: "don't cancel it", "so nobody ships it", "no need to refund"
 NEGATED = re.compile(
-    r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|not to|nobody|no one|without)"
-    r"(?: \w+ly)? \w+"
+    r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|not to|nobody|no one|without|"
+    r"before (?:i|we|you)|until (?:i|we|you))(?: \w+ly)? \w+"
 )
 # "the refund rate", "return rates": a measure, not a refund or a return to make
 RATE = re.compile(r"\b(?:refund|return|cancel(?:lation)?|chargeback|block)s? (?=rates?\b)")
@@ -312,6 +326,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((0, -1, ("update_rate",)))
     if between := BETWEEN_PLACES.search(lowered):  # "send 2 from Paris to Lyon"
         found.append((between.start(), -1, ("transfer_",)))
+    if SHOP_AT_LARGE.match(lowered):  # "how are we doing today?": the dashboard
+        found.append((0, -1, ("dashboard_metrics",)))
     if counted := COUNTED.search(lowered):  # "only 1 on the shelf, the system says 8"
         found.append((counted.start(), -1, ("record_movement",)))
     if parcels := PARCELS_ASKED.search(lowered):  # "which Colis Privé parcels are late?"

@@ -49,7 +49,7 @@ QUOTED = re.compile(single_quoted(r"[^']{6,}") + r'|"[^"]{6,}"|«[^»]{6,}»')
 # "write a draft article titled …: <its text>", "send the buyer a message: <its text>": what
 # follows the colon is content, not intent
 WRITTEN = re.compile(
-    r"^(.{0,120}?\b(?:articles?|notes?|messages?|reply|e-?mail|text|body)\b[^:]{0,80}):\s.*$",
+    r"^(.{0,120}?\b(?:articles?|notes?|messages?|reply|e-?mail|text|body)\b[^:]{0,120}):\s.*$",
     re.I | re.S,
 )
 

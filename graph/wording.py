@@ -51,6 +51,8 @@ FRENCH = {
     "quelles": "what", "pourquoi": "why", "comment": "how", "recupere": "pull",
     "recuperer": "pull", "recuperez": "pull", "jours": "days", "semaines": "weeks",
     "evalue": "assess", "evaluez": "assess", "avoir": "credit note", "avoirs": "credit notes",
+    "renvoyer": "send back", "retourner": "return", "supprime": "delete", "supprimer": "delete",
+    "supprimez": "delete", "dispo": "availability",
     "carte": "card", "cartes": "cards", "enregistre": "saved", "enregistrees": "saved",
     "enregistree": "saved", "enregistres": "saved", "seuil": "threshold",
 }  # fmt: skip
@@ -83,11 +85,23 @@ FRENCH_PHRASES = (
     (re.compile(r"\b(?:on en est o[uù] d[ue]s? )?(?:taux de )?remplissage\b", re.I), "how full is"),
     (re.compile(r"\bil (?:nous |vous )?reste\b|\bnous reste\b", re.I), "are left"),
     (re.compile(r"\bpanier moyen\b", re.I), "average order value"),
+    (re.compile(r"\bcombien de temps\b", re.I), "how long"),
+    (re.compile(r"\bhors d[eé]lai\b", re.I), "past the deadline"),
     (
         re.compile(r"\b(?:le )?seuil de (?:la )?livraison gratuite\b", re.I),
         "the free shipping threshold",
     ),
     (re.compile(r"\blivraison gratuite\b", re.I), "free shipping"),
+    # "mets l'iPhone 14 128 Go sur refurbed à 459 €": an offer, at a price
+    (re.compile(r"(\d+)\s*Go\b"), r"\1GB"),
+    (
+        re.compile(
+            r"^(?:mets|mettez|passe[rz]?) (.{1,60}?) sur (amazon|cdiscount|back ?market|ebay|fnac|"
+            r"refurbed|mirakl) [àa] (\d)",
+            re.I,
+        ),
+        r"put \1 on \2 at \3",
+    ),
     # "passe la fenêtre de retour à 45 jours": a value to set
     (re.compile(r"^(?:passe[rz]?|mets|mettez) (.{1,60}?) [àa] (\d)", re.I), r"set \1 to \2"),
 )
@@ -105,7 +119,7 @@ FRENCH_OPENERS = frozenset(
 )  # fmt: skip
 SHORTHAND = {
     "pls": "please", "plz": "please", "thx": "thanks", "rn": "right now", "asap": "now",
-    "thru": "through", "wat": "what", "u": "you", "ur": "your", "cust": "customer",
+    "thru": "through", "wat": "what", "u": "you", "ur": "your", "cust": "customer", "mov": "move",
     "qty": "quantity", "refurb": "refurbished", "refurbs": "refurbished",
 }  # fmt: skip
 

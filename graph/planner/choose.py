@@ -75,7 +75,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("knowledge", 0.55, re.compile(
         r"^(?!.*\d)(?:.*\b(?:do|does|will|would|should) we (?:\w+ )?(?:refund|reimburse|accept|"
         r"allow|charge|offer|cover|pay|give|take back|exchange|repair|replace|ship)\b|"
-        r".*\bhow long (?:do|does|will|would|should|can|is|are)\b)")),
+        r".*\bhow long\b)")),
     # a new price: "drop the Fairphone 5 in sky blue to 649 euros", "put it at 119,90"
     ("products", 0.3, re.compile(
         r"\b(?:drop|cut|lower|reduce|raise|increase|put|set|sell|bring)\b(?![^.;?]*\b(?:refund|"
@@ -85,6 +85,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("backoffice", 0.45, re.compile(
         r"\bfree shipping\b.{0,30}\b(?:from|over|above|threshold|at|to|starts?)\b|"
         r"\bfree shipping threshold\b")),
+    ("backoffice", 0.3, re.compile(r"\bsettings\b|\bconfig(?:uration)?\b")),
     # a setting's past: "who touched the free shipping threshold, and what was it before?"
     ("backoffice", 0.4, re.compile(
         r"\bwho (?:changed|touched|modified|set|updated|edited|lowered|raised)\b.{0,40}\b(?:"
@@ -121,10 +122,10 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"number of orders|nb of orders)\b.{0,30}\b(?:on|from|via) " + MARKETPLACES + r"|"
         r"\bhow (?:did|does|is|was) " + MARKETPLACES + r" (?:do|doing|perform\w*)\b")),
     # an order held or moved along its statuses: "put 3993 on hold", "move it to processing"
-    ("orders", 0.3, re.compile(
-        r"\b(?:put|place|keep|leave)\b.{0,30}\bon hold\b|"
-        r"\b(?:move|set|change|put|switch|bump)\b.{0,30}\b(?:to|as|back to|in) "
-        r"(?:processing|pending)\b")),
+    ("orders", 0.3, re.compile(r"\b(?:put|place|keep|leave)\b.{0,30}\bon hold\b|^\s*hold\b")),
+    ("orders", 0.55, re.compile(  # statuses only orders have
+        r"\b(?:move|set|change|put|switch|bump|mark)\b.{0,30}\b(?:to|as|back to|in) "
+        r"(?:processing|pending|paid|shipped)\b")),
     # returns still running, or a person's: "does Isabelle Robin have returns open?"
     ("after_sales", 0.25, re.compile(
         r"\b(?:open|pending|ongoing|in progress) returns?\b|\breturns? (?:still )?(?:open|"
@@ -145,7 +146,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     # a carrier's price for a weight: "colissimo put their prices up: up to 1 kg is now 7,60"
     ("transport", 0.35, re.compile(
         r"\b(?:colissimo|chronopost|dpd|ups|gls|mondial relay|colis prive|dhl|fedex|la poste)\b"
-        r".{0,60}\b(?:prices?|rates?|tariffs?|costs?)\b|\b(?:up to|per|under|over) "
+        r".{0,60}\b(?:prices?|rates?|tariffs?|costs?|charges?)\b|\b(?:up to|per|under|over) "
         r"\d+(?:[.,]\d+)? ?kgs?\b")),
     # a document asked for: "do the credit note", "issue the invoice" (whatever it is about)
     ("documents", 0.45, re.compile(
@@ -191,6 +192,12 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\bbook (?:them|it|those|these|the \w+) in\b|\bgoods in\b")),
     # a count against the books: "only 1 on the shelf but the system says 8"
     ("inventory", 0.4, COUNTED),
+    ("inventory", 0.45, re.compile(
+        r"\bcame in\b.{0,20}\bwent out\b|\bin and out\b|\bwarehouse by warehouse\b|"
+        r"\bavailab\w*\b.{0,40}\b(?:warehouses|entrepots)\b|\bwhere is\b.{0,30}\bavailable\b")),
+    # stock sent to a marketplace: "resend that SKU's stock to Fnac"
+    ("marketplace", 0.45, re.compile(
+        r"\b(?:push|resend|re-send|send|sync)\b.{0,40}\bstock\b.{0,20}\bto " + MARKETPLACES)),
     # a count of a SKU: "received 10 LOG-MXMASTER3S-GRAP", "move 2 MAR-EMBERTONII-CREA"
     ("inventory", 0.2, re.compile(r"\b\d+\s*(?:x\s*)?[a-z0-9]{2,}-[a-z0-9]{2,}")),
     ("payments", 0.35, re.compile(
@@ -201,8 +208,11 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\b(?:left|leaving|joined|joining) the (?:company|team)\b")),
     # a colleague's access: "Mehdi left on friday, disable his access"
     ("backoffice", 0.3, re.compile(
-        r"\b(?:disable|remove|revoke|cut off|cut|suspend|deactivate|close)\b.{0,20}\b(?:his|her|"
-        r"their) (?:access|login|logins)\b")),
+        r"\b(?:disable|remove|revoke|cut off|cut|suspend|deactivate|close|switch off|turn off)\b"
+        r".{0,30}\b(?:his|her|their) (?:\w+ )?(?:access|login|logins)\b|\b(?:his|her|their) "
+        r"last day\b")),
+    # a parcel sent with a carrier: "her order is packed, send it with Colis Privé"
+    ("transport", 0.35, re.compile(r"\b(?:send|ship) (?:it|them|the order) (?:with|via|by)\b")),
     ("risk", 0.25, re.compile(r"\bat risk\b|\bexposed\b|\bexposure\b")),
     # "what's the risk level on Cdiscount?", "assess the risk of stock-outs"
     ("risk", 0.4, re.compile(
@@ -256,6 +266,9 @@ def without_models(text: str) -> str:
     return MODEL_NAME.sub(replace, text)
 
 
+WHEN_CLAUSE = re.compile(
+    r"\b(?:before|until|once|after|as soon as) (?:it|they|he|she|we|the \w+) [^,.;?!]*"
+)
 BETWEEN = re.compile(
     r"\bfrom ([a-z][a-z -]{2,30}?) to ([a-z][a-z -]{2,30}?)(?=$|[,.;?!]| then\b| and\b)"
 )
@@ -271,6 +284,8 @@ def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, floa
     lowered = plain(without_models(EMAIL.sub(" email ", text))).replace("-", " ")
     scores = agent_index().scores(text)
     named = actions(lowered)
+    # "stop her order before it leaves the warehouse": the clause that says when is no domain
+    told = WHEN_CLAUSE.sub(" ", lowered)
     patterns: dict[str, float] = {}
     for agent, weight, pattern in DOMAIN_PATTERNS:
         if pattern.search(lowered):
@@ -287,7 +302,7 @@ def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, floa
     transfer = bool(between) and all(hits(w, places) for w in between.groups())
     ranked = []
     for agent, similarity in zip(scores.agents, scores.combined, strict=True):
-        said = hits(lowered, DOMAIN_WORDS[agent])
+        said = hits(told, DOMAIN_WORDS[agent])
         if agent == "warehouse" and not said and places:
             said = min(hits(lowered, places), 1)  # "the Lille site": one warehouse named
         score = float(similarity) + (0.06 if rule else 0.12) * min(said, 2)
@@ -319,6 +334,7 @@ LOOKED_UP = frozenset(
 # What a request states rather than asks for: "which orders failed to sync", "check that the
 # refund went through", "why did the payment fail": the verbs there name no action.
 STATED = re.compile(
+    r"\b(?:i|we) (?:already |just )?(?:put|set|kept|reserved|held|made|sent|created|booked) \w+|"
     r"\b(?:fail(?:ed|s)?|unable|refused|forgot) to \w+|\b(?:did not|didn't|never|wasn't|"
     r"weren't) \w+|\b(?:check|see|verify|confirm|make sure)\s+(?:that|if|whether)\b.*$|"
     r"\bwhy (?:did|was|were|is|has|have|does|do)\b.*$"
@@ -334,6 +350,17 @@ WH_QUESTION = re.compile(
     r"\s*(?:what|which|who|whose|where|when|why|how|does|do|did|has|have|is|are|was|were)\b"
     r"(?!\s+(?:about|come)\b|\s+(?:do|can|should) (?:i|we)\b)"
 )
+
+
+def asks_only(lowered: str) -> bool:
+    """Whether a request asks and orders nothing: a question, or questions after a topic
+    ("payment 3993: how much can we still refund?"), with no clause naming an action."""
+    clauses = [c for c in re.split(r"[:;?]\s*|,\s+|\.\s+", lowered) if c.strip()]
+    asked = [c for c in clauses if WH_QUESTION.match(c)]
+    rest = [c for c in clauses if not WH_QUESTION.match(c)]
+    return bool(asked) and not any(actions(STATED.sub(" ", c)) for c in rest)
+
+
 LOOKING = ("check_", "detect_", "track_", "assess_", "quote_", "select_", "search_", "list_",
            "get_")  # fmt: skip
 RECORD_NUMBER = 100  # a bare number this big names a record (order 3989), not a count
@@ -363,7 +390,7 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
     # an action none of these tools does ("book" for the stock team) picks none of them
     named = [p for p in said if any(name.startswith(p) for name in tool_names)]
     asks = bool(STATED.search(lowered) or ASKS.match(lowered) or lowered.rstrip().endswith("?"))
-    wants_an_answer = WH_QUESTION.match(lowered) is not None
+    wants_an_answer = asks_only(lowered)
     bare_record = not found.ids and any(n >= RECORD_NUMBER for n in found.numbers)
     said_words = {n: hits(lowered.replace("-", " "), _name_words(n)) for n in tool_names}
     choices = []

@@ -52,6 +52,8 @@ _NUMBER = r"#?\s*(\d{1,9})\b"
 SKU = re.compile(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){1,5}(?:-[A-Z0-9])?\b")
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
+WEIGHT_SAID = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:kgs?|kilos?|g|grams?)\b", re.I)
+POSTCODE_SAID = re.compile(r",\s*\d{4,5}\s+[A-ZÀ-Ý]")  # "…, 69002 Lyon", "…, 1040 Bruxelles"
 # A shelf's code: "bin B-02-11", "bin location A12"
 BIN = re.compile(r"\bbin(?: location)?\s*:?\s*([A-Z0-9][A-Z0-9-]{1,15})\b", re.I)
 DURATION_SAID = re.compile(
@@ -134,8 +136,9 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
             claim(match)
     for match in ISO_DATE.finditer(text):
         claim(match)
-    for match in DURATION_SAID.finditer(text):
-        claim(match)  # "over the last 90 days": a length of time, not an id
+    for pattern in (DURATION_SAID, WEIGHT_SAID, POSTCODE_SAID):
+        for match in pattern.finditer(text):
+            claim(match)  # "the last 90 days", "above 30 kg", ", 69002 Lyon": no ids
     for match in re.finditer(
         r"\d+[.,]\d+|\d+(?:st|nd|rd|th)?\s+(?:of\s+)?(?:" + "|".join(MONTHS) + r")", plain(text)
     ):

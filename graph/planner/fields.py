@@ -16,7 +16,7 @@ COUNTRIES = {
     "sweden": "SE", "denmark": "DK",
 }  # fmt: skip
 QUOTED_VALUE = re.compile(single_quoted(r"([^']{2,})") + r'|"([^"]{2,})"|«\s*([^»]{2,}?)\s*»')
-DECIMAL_EUROS = re.compile(r"(?<![\d.,])(\d{1,6}[.,]\d{2})(?![\d.,])")
+DECIMAL_EUROS = re.compile(r"(?<![\d.,])(\d{1,6}[.,]\d{2})(?![.,]?\d)")
 STREET = re.compile(
     r"\b\d{1,4}(?:bis|ter)?,?\s+(?:rue|avenue|av\.|boulevard|bd|chemin|place|allee|allée|"
     r"impasse|quai|route|cours|square|zone|za|zi)\b(?:(?!\s\d{5}\b)[^,])*",
@@ -27,7 +27,16 @@ NAME_GIVEN = re.compile(r"\b(?:name[d:]?|called)\s+([A-Z][^,;.()]{1,60}?)\s*(?=[
 POSTCODE_CITY = re.compile(r"\b(\d{5})\s+([A-ZÀ-Ý][\w'À-ÿ-]+(?:[ -][A-ZÀ-Ý][\w'À-ÿ-]+)*)")
 PHONE = re.compile(r"(?<!\d)(\+?\d[\d .-]{7,}\d)(?!\d)")
 EXPIRY = re.compile(r"\b(?:exp\w*\s*)?(\d{1,2})\s*/\s*(\d{2}|\d{4})\b", re.I)
-CODE = re.compile(r"\bcode\s*:?\s*([A-Z0-9][A-Z0-9_-]{1,11})\b")
+CODE = re.compile(r"\bcode\s*:?\s*([A-Za-z0-9][A-Za-z0-9_-]{1,29})\b")
+# "88.5% on time": a carrier's on-time rate; "https://…{tracking}": its tracking link
+ON_TIME = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*%\s*(?:on[ -]time|ponctu)", re.I)
+TRACKING_URL = re.compile(r"https?://\S*\{tracking\}\S*")
+# "tags switzerland and customs", "with the tag noel": an article's tags
+TAGS = re.compile(r"\btags?:?\s+([\w-]+(?:(?:,\s*|\s+and\s+|\s+et\s+)[\w-]+)*)", re.I)
+# "add Mondial Relay as a carrier": the name of what is added
+NAMED_AS = re.compile(
+    r"\b(?:add|create|register)\s+([A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)\s+as\s+an?\b"
+)
 # "company: Atelier Fontaine", "Camille Fontaine from Atelier Fontaine" (two words or more
 # after "from": "from Lyon" is a city)
 COMPANY = re.compile(
@@ -201,6 +210,14 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
         return value
     if name == "name" and (given := NAME_GIVEN.search(text)):
         return given.group(1)
+    if name == "tags" and (tagged := TAGS.search(text)):
+        return [t.lower() for t in re.split(r",\s*|\s+and\s+|\s+et\s+", tagged.group(1)) if t]
+    if name == "on_time_rate_bp" and (rate := ON_TIME.search(text)):
+        return round(float(rate.group(1).replace(",", ".")) * 100)
+    if name == "tracking_url_template" and (link := TRACKING_URL.search(text)):
+        return link.group(0).rstrip(".,;")
+    if name == "name" and (added := NAMED_AS.search(text)):
+        return added.group(1)
     if name == "bin_location" and (shelf := BIN.search(text)):
         return shelf.group(1).upper()
     if name == "address_line" or name == "line1":

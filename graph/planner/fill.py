@@ -10,7 +10,7 @@ from typing import Any
 from pydantic.fields import FieldInfo
 
 from graph.actions import COUNTED, actions
-from graph.planner.extract import STOP, Found, keywords, person_names, plain, reason
+from graph.planner.extract import ID_NOUNS, STOP, Found, keywords, person_names, plain, reason
 from graph.planner.fields import country, decimal_euros, field_value, message_body, quantity
 from graph.router import WRITTEN
 from tools.base import ToolSpec
@@ -100,6 +100,12 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return known.resolved[name]
     if name == "lines":
         return _lines(spec, known)
+    if name == "entity_id" and spec.name == "list_events" and "order_id" in found.ids:
+        return str(found.ids["order_id"])  # "the events of order 3990"
+    if name == "entity_type" and spec.name == "list_events" and "order_id" in found.ids:
+        return "order"
+    if name == "parent_id" and "category_id" in found.ids:
+        return found.ids["category_id"]  # "a sub-category under category 8"
     if name.endswith("_id") and kind is int:
         return found.ids.get(name)
     if name.endswith("_ids") and typing.get_origin(kind) is list and name[:-1] in found.ids:
@@ -129,8 +135,10 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         told = [c for c in re.split(r"(?<=[.;!?])\s+", text) if not actions(plain(c))]
         return " ".join(told).strip(" .") or text[:200]
     if name in FREE_TEXT and not _choices(info.annotation):
-        if name == "detail" and spec.writes and (aside := re.search(r",\s*([^,]{8,})$", text)):
-            return aside.group(1).strip(" .!")  # "a degraded heartbeat, the API keeps timing out"
+        if name == "detail" and spec.writes:  # "a degraded heartbeat: the API keeps timing out"
+            aside = re.search(r"[:,]\s*([^,:]{8,})$", text)
+            told = aside.group(1).strip(" .!") if aside else ""
+            return told if told and not actions(plain(told)) else None
         if name in ASIDES and not info.is_required() and not re.search(rf"\b{name[:4]}", lowered):
             return None  # a note or a comment only when the request gives one
         # a write keeps its why for the audit trail, even where the tool does not insist
@@ -225,6 +233,7 @@ def _lines(spec: ToolSpec, known: Known) -> list[dict[str, Any]] | None:
     ] or None  # fmt: skip
 
 
+RECORD_NOUNS = frozenset(noun for nouns in ID_NOUNS.values() for noun in nouns if " " not in noun)
 # Stock that leaves without a sale: "3 got damaged, write them off", "2 missing"
 STOCK_LOST = re.compile(
     r"\b(?:write (?:them |it )?off|written off|damaged|missing|lost|broken|stolen)\b"
@@ -247,9 +256,12 @@ def _leading_count(text: str) -> int | None:
     its capitalised name ("the JBL Flip 6 on Amazon")."""
     for match in re.finditer(r"(?<![\w.])(\d{1,3})\s+(?!euros?\b|eur\b)(?:x\s+)?[A-Za-z]", text):
         before = text[: match.start()].split()
+        if before and plain(before[-1]) in RECORD_NOUNS:
+            continue  # "on connection 5 at 124,99": a record's number, not a count
         opens = len(before) <= 1 or before[-2][-1:] in ".!?:;"  # "Move 4 black…": a verb
         ends_a_clause = bool(before) and before[-1][-1:] in ".!?:;,"  # "at Lyon: 20 JBL…"
-        after_a_name = bool(before) and before[-1][:1].isupper() and not (opens or ends_a_clause)
+        named = bool(before) and any(c.isupper() for c in before[-1])  # "JBL", "iPhone"
+        after_a_name = named and not (opens or ends_a_clause)
         if not after_a_name:
             return int(match.group(1))
     return None
@@ -379,6 +391,8 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
 
 def _names_choice(choice: str, lowered: str) -> bool:
     words = choice.replace("_", " ")
+    if len(words) >= 2:
+        words = words.lower()  # "FR standard": the zone FR (a grade "A" stays a letter)
     if re.search(rf"\b{re.escape(words)}(?:s|d|ed|ing)?\b", lowered):
         return True  # "emailed us" -> email, "blocked IPs" -> ip
     if any(re.search(rf"\b{re.escape(said)}\b", lowered) for said in CHOICE_WORDS.get(choice, ())):

@@ -357,7 +357,10 @@ def resolve(tool: str, result: Any, known: Known) -> None:
         open_ = [o for o in items if o.get("status") in ("pending", "paid", "processing")]
         if len(items) == 1 or (items and re.search(r"\b(last|latest|most recent)\b", lowered)):
             known.resolved["order_id"] = items[0]["id"]  # newest first
-        elif len(open_) == 1 and re.search(r"\b(?:cancel|hold|park|stop|ship|dispatch)", lowered):
+        elif len(open_) == 1 and re.search(
+            r"\b(?:cancel|hold|park|stop|ship|dispatch|send|packed|capture|charge|pay|mark)",
+            lowered,
+        ):
             known.resolved["order_id"] = open_[0]["id"]
     elif tool == "list_rates":
         known.resolved["rate_lookup"] = items

@@ -182,7 +182,8 @@ OFF_TOPIC = re.compile(
     r"cooking|eat|eating|lunch|dinner|breakfast|weather|forecast|meteo|temps fera|pleut|rain|"
     r"raining|snow|snowing|sunny|trains?|tgv|sncf|flights?|hotels?|restaurants?|movies?|"
     r"football|elections?|capital of|invest\w*|crypto\w*|bitcoin|accountants?|comptables?|"
-    r"lawyers?|avocats?)\b"
+    r"lawyers?|avocats?|translate|translation|how do you say|in (?:japanese|chinese|german|"
+    r"spanish|italian))\b"
 )
 # Nouns only the shop's operations have: a clause naming one is a request to the shop.
 SHOP_NOUNS = re.compile(

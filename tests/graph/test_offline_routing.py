@@ -273,7 +273,11 @@ def test_what_a_request_only_states_is_the_context_of_what_it_asks() -> None:
         "refund the full amount of order 12",
         "blacklist customer 148",
     ]
-    assert len(intents("Théo called: his number changed. He wants order 12 cancelled.")) == 2
+    assert len(intents("The Lyon team is short-staffed today. Order 12 is late.")) == 2
+    # "he wants order 12 cancelled" orders a cancellation: the call is its context
+    assert intents("Théo called: his number changed. He wants order 12 cancelled.") == [
+        "Théo called: his number changed. He wants order 12 cancelled"
+    ]
 
 
 def test_a_models_name_is_not_a_word_of_its_domain() -> None:
