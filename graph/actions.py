@@ -47,6 +47,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("where her parcel", "where his parcel", "where their parcel", "where the parcel",
       "where the package", "where my parcel"), ("track_",)),
     (("helpful", "useful", "did not help", "didn't help"), ("mark_article_helpful",)),
+    (("answered her survey", "answered his survey", "answered the survey", "answered their survey",
+      "survey came back", "came back by email", "came back by phone", "survey answer"),
+     ("record_survey_response",)),
     (("are left", "left in", "units left", "have left"), ("get_stock",)),
     (("set to", "currently set", "current value"), ("get_config",)),
     (("address of", "details of", "details on"), ("get_",)),
@@ -119,7 +122,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("block", "ban", "blacklist"), ("block_",)),
     (("to processing", "as processing", "in processing", "as shipped", "to shipped"),
      ("update_order_status",)),
-    (("free them up", "free it up", "free up", "unreserve", "no longer needed", "not needed"),
+    (("free them up", "free it up", "unreserve", "no longer needed", "not needed"),
      ("release_",)),
     (("came in and went out", "in and out", "units in and out", "movements by"),
      ("movement_analytics",)),
@@ -205,6 +208,8 @@ STATE_WORDS = frozenset(
 )
 # "expires 08/2029": a card's expiry date, not unpaid orders to expire
 CARD_EXPIRY = re.compile(r"\bexp(?:ires?|iry|iring|\.)?\s*:?\s*(?:on |in )?\d{1,2}\s*/\s*\d{2,4}")
+# "score 2, nps 3": values given, not a score or an NPS to compute
+SCORE_GIVEN = re.compile(r"\b(?:nps|score|rating)\s*(?:of\s*)?:?\s*\d+(?:\s*/\s*\d+)?")
 CARD_TO_SAVE = re.compile(
     r"\b(?:save|store|add|register|keep)\b.{0,20}\b(?:card|mastercard|visa|amex)\b(?!s? on file\b)"
 )
@@ -218,6 +223,11 @@ COUNTED = re.compile(
 )
 # A question about the whole shop, asked first: "how are we doing today?", "how's business?"
 SHOP_AT_LARGE = re.compile(r"\s*how(?: are|'s| is) (?:we|things|business)\b(?: doing| going)?")
+# A warranty claim, by its number, and what was done about it
+WARRANTY_DECIDED = re.compile(
+    r"\b(?:war \d{4} \d+|warranty claim \d+|claim \d+)\b.*\b(?:repair\w*|replac\w*|refund\w*|"
+    r"reject\w*|approv\w*|clos\w*)"
+)
 # A weight band's new price: "France standard up to 1 kg is now 7,60€", "<1kg to 17,90 HT"
 NEW_RATE = re.compile(
     r"(?:\b(?:up to|under|below|max)\s*|<\s*)\d+(?:[.,]\d+)?\s*(?:kgs?|g)\b.{0,40}?"
@@ -301,7 +311,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
     """The tool-name prefixes of the actions a request names, the one said first first
     ("show me the return requests": a listing, not a new return). Verbs count in their base
     form only: "who is blocked" asks about a state, it does not block anyone."""
-    lowered = NEGATED.sub(" ", RATE.sub("", CARD_EXPIRY.sub(" ", lowered))).replace("-", " ")
+    lowered = CARD_EXPIRY.sub(" ", SCORE_GIVEN.sub(" ", lowered))
+    lowered = NEGATED.sub(" ", RATE.sub("", lowered)).replace("-", " ")
     question = QUESTION.match(lowered) is not None
     found: list[tuple[int, int, tuple[str, ...]]] = []
     if ALREADY_THERE.match(lowered):  # "any invoices already made for 3960?": a listing
@@ -321,6 +332,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((role.start(), -1, ("update_staff_user",)))
     if order := NEW_ORDER.search(lowered):
         found.append((order.start(), -1, ("create_order",)))
+    if WARRANTY_DECIDED.search(lowered):  # "WAR-2026-000006: no part, refund the customer"
+        found.append((0, -1, ("decide_warranty_claim",)))
     # "new tariff: up to 2 kg is now 9,10€": a line's price changes (unless one is added)
     if NEW_RATE.search(lowered) and not re.search(r"\b(?:add|create)\b", lowered):
         found.append((0, -1, ("update_rate",)))

@@ -52,7 +52,9 @@ FRENCH = {
     "recuperer": "pull", "recuperez": "pull", "jours": "days", "semaines": "weeks",
     "evalue": "assess", "evaluez": "assess", "avoir": "credit note", "avoirs": "credit notes",
     "renvoyer": "send back", "retourner": "return", "supprime": "delete", "supprimer": "delete",
-    "supprimez": "delete", "dispo": "availability",
+    "supprimez": "delete", "dispo": "availability", "depuis": "since", "lundi": "monday",
+    "mardi": "tuesday", "mercredi": "wednesday", "jeudi": "thursday", "vendredi": "friday",
+    "samedi": "saturday", "dimanche": "sunday",
     "carte": "card", "cartes": "cards", "enregistre": "saved", "enregistrees": "saved",
     "enregistree": "saved", "enregistres": "saved", "seuil": "threshold",
 }  # fmt: skip

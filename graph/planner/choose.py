@@ -85,7 +85,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("backoffice", 0.45, re.compile(
         r"\bfree shipping\b.{0,30}\b(?:from|over|above|threshold|at|to|starts?)\b|"
         r"\bfree shipping threshold\b")),
-    ("backoffice", 0.3, re.compile(r"\bsettings\b|\bconfig(?:uration)?\b")),
+    ("backoffice", 0.3, re.compile(r"\b(?:\w+ )?settings\b(?! of\b)")),
     # a setting's past: "who touched the free shipping threshold, and what was it before?"
     ("backoffice", 0.4, re.compile(
         r"\bwho (?:changed|touched|modified|set|updated|edited|lowered|raised)\b.{0,40}\b(?:"

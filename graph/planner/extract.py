@@ -30,7 +30,7 @@ ID_NOUNS: dict[str, tuple[str, ...]] = {
     "document_id": ("document", "doc"),
     "rate_id": ("rate",),
     "reservation_id": ("reservation",),
-    "user_id": ("user", "staff user", "staff member", "employee"),
+    "user_id": ("user", "staff user", "staff member", "employee", "staff account"),
     "key_id": ("key", "api key"),
     "stock_level_id": ("stock level",),
     "marketplace_order_id": ("marketplace order",),
@@ -216,6 +216,10 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
     if "yesterday" in lowered:
         day = today - timedelta(days=1)
         return (day, day), day
+    if weekday := WEEKDAY.search(lowered):  # "last friday", "since monday": the latest one
+        back = (today.weekday() - WEEKDAYS.index(weekday.group(2))) % 7 or 7
+        day = today - timedelta(days=back)
+        return ((day, today), None) if weekday.group(1) == "since" else ((day, day), day)
     if re.search(r"\b(today|this morning|this afternoon|tonight)\b", lowered):
         return (today, today), today
     if match := LAST_DAYS.search(lowered):
@@ -249,6 +253,10 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
     if re.search(r"\bso far\b", lowered):  # "how many orders so far?": today's
         return (today, today), today
     return None, None
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY = re.compile(rf"\b(last|on|since|this past) ({'|'.join(WEEKDAYS)})\b")
 
 
 def _day_month(day: int, month: str, today: date) -> date:

@@ -11,7 +11,14 @@ from pydantic.fields import FieldInfo
 
 from graph.actions import COUNTED, actions
 from graph.planner.extract import ID_NOUNS, STOP, Found, keywords, person_names, plain, reason
-from graph.planner.fields import country, decimal_euros, field_value, message_body, quantity
+from graph.planner.fields import (
+    QUOTED_VALUE,
+    country,
+    decimal_euros,
+    field_value,
+    message_body,
+    quantity,
+)
 from graph.router import WRITTEN
 from tools.base import ToolSpec
 
@@ -139,6 +146,10 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
             aside = re.search(r"[:,]\s*([^,:]{8,})$", text)
             told = aside.group(1).strip(" .!") if aside else ""
             return told if told and not actions(plain(told)) else None
+        quoted = [next(g for g in m.groups() if g) for m in QUOTED_VALUE.finditer(text)]
+        fields = spec.args_model.model_fields
+        if name in ASIDES and quoted and not {"title", "name", "body", "subject"} & set(fields):
+            return quoted[0]  # 'score 2, nps 3, "the box was crushed"': what they said
         if name in ASIDES and not info.is_required() and not re.search(rf"\b{name[:4]}", lowered):
             return None  # a note or a comment only when the request gives one
         # a write keeps its why for the audit trail, even where the tool does not insist
@@ -321,6 +332,10 @@ def _flag(name: str, lowered: str) -> bool | None:
         if re.search(r"\b(not helpful|unhelpful|useless|did not help|didn't help)\b", lowered):
             return False
         return True if "helpful" in lowered or "useful" in lowered else None
+    if name.startswith("include_") and re.search(r"\b(?:too|as well|including)\b", lowered):
+        return True  # "all the api keys, revoked ones too"
+    if name == "unpublished_only" and re.search(r"(?:\bnot|n't) (?:been |yet )?published", lowered):
+        return True  # "events that haven't been published to kafka yet"
     words = name.removesuffix("_only").split("_")
     return True if all(word in lowered for word in words) else None
 

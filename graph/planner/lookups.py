@@ -53,7 +53,9 @@ def lookup_for(
         if names or known.found.emails:
             # a name first: an e-mail in the request may be the new one to record
             return "list_customers", {"search": names[0] if names else known.found.emails[0]}
-    if "user_id" in missing and "staff_lookup" not in known.resolved:
+    # "which API keys does Thomas Bernard have?": the staff member a listing is about
+    names_staff = "user_id" in spec.args_model.model_fields and bool(person_names(text))
+    if ("user_id" in missing or names_staff) and "staff_lookup" not in known.resolved:
         return "list_staff_users", {}  # "Ines Morel", or "Mehdi" when one of the staff is
     if "key_id" in missing:  # "revoke Mehdi's api key": the key of the staff user named
         user_id = known.found.ids.get("user_id") or known.resolved.get("user_id")
