@@ -303,6 +303,17 @@ def distinct_actions(lowered: str) -> list[tuple[str, ...]]:
     return ordered
 
 
+# The verbs and small words of tool names: what is left names what a tool is about
+TOOL_VERBS = frozenset(
+    {"get", "list", "create", "update", "delete", "add", "set", "by", "of", "to"}
+)
+
+
+def tool_words(name: str, drop: frozenset[str] = TOOL_VERBS) -> list[str]:
+    """The words of a tool's name, singular, but `drop`: list_shipments -> ["shipment"]."""
+    return [word.removesuffix("s") for word in name.split("_") if word not in drop]
+
+
 def hits(text: str, words: tuple[str, ...]) -> int:
     return sum(1 for word in words if word_pattern(word).search(text))
 

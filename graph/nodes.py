@@ -32,7 +32,7 @@ from pydantic import BaseModel
 from agents import AGENT_SPECS, LOOKUP_TOOLS
 from db.base import utc_now
 from db.models import AuditChannel
-from graph.actions import actions
+from graph.actions import actions, tool_words
 from graph.approvals import Decision, summarize
 from graph.guard import READ_DATA, Reading, data_read, judge, merchant_words
 from graph.referents import REFERENTS, referents
@@ -146,8 +146,7 @@ def _listed_elsewhere(agent: str) -> set[str]:
     """What other agents list and `agent` does not: "events" for the orders agent."""
 
     def listed(tools: tuple[str, ...] | list[str]) -> set[str]:
-        listings = [t for t in tools if t.startswith("list_")]
-        return {w.removesuffix("s") for t in listings for w in t.split("_")[1:]}
+        return {word for tool in tools if tool.startswith("list_") for word in tool_words(tool)}
 
     others = set().union(*(listed(s.tools) for a, s in AGENT_SPECS.items() if a != agent))
     return others - listed(AGENT_SPECS[agent].tools) - {"customer", "order"}

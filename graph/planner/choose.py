@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents import AGENT_SPECS
-from graph.actions import COUNTED, NEW_ORDER, actions, distinct_actions, hits
+from graph.actions import (
+    COUNTED,
+    NEW_ORDER,
+    TOOL_VERBS,
+    actions,
+    distinct_actions,
+    hits,
+    tool_words,
+)
 from graph.planner.extract import EMAIL, Found, person_names, plain
 from graph.planner.fill import ORDER_RECORDS
 from graph.router import QUOTED, WRITTEN, agent_index
@@ -318,10 +326,9 @@ def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, floa
 
 
 # Words of tool names too common to tell tools apart.
-GENERIC_NAME_WORDS = frozenset(
-    {"get", "list", "create", "update", "delete", "add", "set", "customer", "customers", "order",
-     "orders", "product", "products", "stock", "by", "of", "to"}
-)  # fmt: skip
+GENERIC_NAME_WORDS = TOOL_VERBS | frozenset(
+    {"customer", "customers", "order", "orders", "product", "products", "stock"}
+)
 
 # Other words for the words of tool names: "which parcels are still on the road?"
 NAME_WORD_SYNONYMS = {"shipment": ("parcel", "package")}
@@ -340,15 +347,13 @@ STATED = re.compile(
     r"\bwhy (?:did|was|were|is|has|have|does|do)\b.*$"
 )
 # A question: "what does…", "is there…", "has it been…"
-ASKS = re.compile(
-    r"\s*(?:what|which|who|whose|where|when|why|how|is|are|was|were|do|does|did|has|have|any)\b"
-)
+QUESTION_OPENERS = r"what|which|who|whose|where|when|why|how|is|are|was|were|do|does|did|has|have"
+ASKS = re.compile(rf"\s*(?:{QUESTION_OPENERS}|any)\b")
 # A question that asks what, which, why, whether…: "what invoice number did 3977 get?", "why is
 # customer 607 blocked?", "how much can we still refund?", "does Mehdi have an API key?" want
 # an answer, never a write; the tools that only look (a fraud check, tracking) answer them.
 WH_QUESTION = re.compile(
-    r"\s*(?:what|which|who|whose|where|when|why|how|does|do|did|has|have|is|are|was|were)\b"
-    r"(?!\s+(?:about|come)\b|\s+(?:do|can|should) (?:i|we)\b)"
+    rf"\s*(?:{QUESTION_OPENERS})\b(?!\s+(?:about|come)\b|\s+(?:do|can|should) (?:i|we)\b)"
 )
 
 
@@ -356,9 +361,9 @@ def asks_only(lowered: str) -> bool:
     """Whether a request asks and orders nothing: a question, or questions after a topic
     ("payment 3993: how much can we still refund?"), with no clause naming an action."""
     clauses = [c for c in re.split(r"[:;?]\s*|,\s+|\.\s+", lowered) if c.strip()]
-    asked = [c for c in clauses if WH_QUESTION.match(c)]
-    rest = [c for c in clauses if not WH_QUESTION.match(c)]
-    return bool(asked) and not any(actions(STATED.sub(" ", c)) for c in rest)
+    asked = [WH_QUESTION.match(c) is not None for c in clauses]
+    rest = [c for c, question in zip(clauses, asked, strict=True) if not question]
+    return any(asked) and not any(actions(STATED.sub(" ", c)) for c in rest)
 
 
 LOOKING = ("check_", "detect_", "track_", "assess_", "quote_", "select_", "search_", "list_",
@@ -392,7 +397,6 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
     asks = bool(STATED.search(lowered) or ASKS.match(lowered) or lowered.rstrip().endswith("?"))
     wants_an_answer = asks_only(lowered)
     bare_record = not found.ids and any(n >= RECORD_NUMBER for n in found.numbers)
-    said_words = {n: hits(lowered.replace("-", " "), _name_words(n)) for n in tool_names}
     choices = []
     for name in tool_names:
         score = similarity[name]
@@ -434,7 +438,7 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
         if name.startswith("list_") and _names_a_filter(lowered, fields):
             score += 0.1  # "orders stuck in pending": a listing by the state the request names
         # a tool's name is its summary: "fraud history", "pick list", "system alerts"
-        score += 0.08 * min(said_words[name], 2)
+        score += 0.08 * min(hits(lowered.replace("-", " "), _name_words(name)), 2)
         if named and not asks and not matched and not _writes(name):
             score -= 0.1  # "stop using Colis Privé": the write named, not a listing of carriers
         choices.append(ToolChoice(name, score))
@@ -442,7 +446,7 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
 
 
 def _name_words(name: str) -> tuple[str, ...]:
-    words = [w.removesuffix("s") for w in name.split("_") if w not in GENERIC_NAME_WORDS]
+    words = tool_words(name, GENERIC_NAME_WORDS)
     return tuple(words + [s for w in words for s in NAME_WORD_SYNONYMS.get(w, ())])
 
 

@@ -278,14 +278,16 @@ def _described_alert(alerts: list[dict[str, Any]], known: Known) -> Any:
             score += 3
         return score
 
-    left = [a for a in alerts if a.get("status") != "resolved"]
-    if not left:
-        return None
-    ranked = sorted(left, key=fit, reverse=True)
-    best = fit(ranked[0])
-    if best >= 2 and (len(ranked) == 1 or fit(ranked[1]) < best):
-        return ranked[0]["id"]
-    return ranked[0]["id"] if len(ranked) == 1 else None
+    scored = sorted(
+        ((fit(alert), alert) for alert in alerts if alert.get("status") != "resolved"),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    if len(scored) == 1:
+        return scored[0][1]["id"]
+    if scored and scored[0][0] >= 2 and scored[1][0] < scored[0][0]:
+        return scored[0][1]["id"]
+    return None
 
 
 def _email_given(customer: dict[str, Any], lowered: str) -> bool:

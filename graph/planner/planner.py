@@ -28,7 +28,7 @@ from sqlmodel import Session, select
 from agents import AGENT_SPECS, agent_of
 from db.base import utc_now
 from db.models import Product, Warehouse
-from graph.actions import actions, hits
+from graph.actions import actions, hits, tool_words
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
 from graph.planner.choose import DOMAIN_WORDS, named_tools, rank_agents, rank_tools
@@ -205,8 +205,7 @@ def _goes_with_the_last(clause: str, agent: str, score: float) -> bool:
 
 def _tool_nouns(agent: str) -> set[str]:
     """The nouns of an agent's tool names: "order" for the orders agent's list_orders."""
-    words = {w.removesuffix("s") for tool in AGENT_SPECS[agent].tools for w in tool.split("_")}
-    return words - {"get", "list", "create", "update", "delete", "add", "set", "by", "of", "to"}
+    return {word for tool in AGENT_SPECS[agent].tools for word in tool_words(tool)}
 
 
 def off_topic(request: str) -> bool:
