@@ -10,11 +10,12 @@ letters swapped, then one left out, one doubled, one mistyped), then words of th
 over general English."""
 
 import re
-import unicodedata
 from collections import Counter
 from functools import lru_cache
 
 from spellchecker import SpellChecker
+
+from core.text import ascii_fold
 
 FRENCH = {
     "commande": "order", "commandes": "orders", "cde": "order",
@@ -161,8 +162,7 @@ SHORTEST_TYPO = 4  # shorter slips have too many readings ("teh", "cna")
 
 def plain(text: str) -> str:
     """Lowercase, accents removed: what keyword matching compares."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return folded.lower()
+    return ascii_fold(text)
 
 
 def normalize(text: str) -> str:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlmodel import Session, func, select
 
+from core.text import fold
 from db.models import Address, AddressKind, Customer, LoyaltyTier
 from tools.base import Conflict, InvalidInput, ToolContext, tool
 from tools.common import Cursor, Limit, Page, get_or_404, paginate
@@ -190,20 +191,13 @@ def list_customers(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[CustomerOut]:
-    """Find customers by part of their first name, last name, full name or e-mail (case
-    insensitive), optionally in one loyalty tier; newest customers first."""
+    """Find customers by part of their first name, last name, full name or e-mail (case and
+    accents ignored), optionally in one loyalty tier; newest customers first."""
     statement = select(Customer)
     if search:
-        text = search.strip().lower()
+        text = fold(search.strip())
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        like = f"%{escaped}%"
-        space: Any = sa.literal_column("' '")  # written out, as in the trigram indexes (0005)
-        texts = (
-            func.lower(Customer.email),
-            func.lower(Customer.first_name + space + Customer.last_name),
-            func.lower(Customer.last_name + space + Customer.first_name),
-        )
-        statement = statement.where(sa.or_(*(text.like(like, escape="\\") for text in texts)))
+        statement = statement.where(Customer.search_text.like(f"%{escaped}%", escape="\\"))
     if tier is not None:
         statement = statement.where(Customer.loyalty_tier == tier)
     rows, next_cursor = paginate(ctx.session, statement, Customer.id, limit, cursor)

@@ -2,7 +2,6 @@
 hybrid, see knowledge.search), and what staff said about an article's helpfulness."""
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -10,6 +9,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from core.text import ascii_fold
 from db.base import as_utc, utc_now
 from db.models import Article, ArticleFeedback, ArticleStatus
 from knowledge.keyword import query_words
@@ -96,8 +96,7 @@ def insert_unique(ctx: ToolContext, row: Any, message: str, field: str) -> None:
 
 
 def slugify(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:150] or "article"
+    return re.sub(r"[^a-z0-9]+", "-", ascii_fold(text)).strip("-")[:150] or "article"
 
 
 def _clean_tags(tags: list[str]) -> list[str]:

@@ -6,7 +6,6 @@ are registered before /products/{product_id}.
 """
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,6 +13,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, func, select
 
+from core.text import ascii_fold
 from db.base import as_utc, utc_now
 from db.models import (
     Category,
@@ -115,8 +115,7 @@ class ProductSummary(BaseModel):
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:120].strip("-")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_fold(text)).strip("-")[:120].strip("-")
 
 
 def gtin_valid(code: str) -> bool:

@@ -1,16 +1,17 @@
 """Demo customers with their addresses and payment methods."""
 
 import hashlib
-import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import accumulate
 from random import Random
 
+from core.text import ascii_fold
 from db.bulk import BulkWriter
 from db.demo import people
 from db.demo.reference import Reference
+from db.models.customers import customer_search_text
 
 
 @dataclass
@@ -31,10 +32,6 @@ def zone_of(country: str) -> str:
     if country == "FR":
         return "FR"
     return "EUROPE" if country in ("CH", "GB") else "EU"
-
-
-def _ascii(text: str) -> str:
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
 
 
 class CustomerFactory:
@@ -68,16 +65,16 @@ class CustomerFactory:
         customer_id = self.next_id
         self.next_id += 1
         first, last = rng.choice(people.FIRST_NAMES), rng.choice(people.LAST_NAMES)
-        local = f"{_ascii(first)}.{_ascii(last)}".replace(" ", "").replace("'", "")
+        local = f"{ascii_fold(first)}.{ascii_fold(last)}".replace(" ", "").replace("'", "")
         domain = rng.choice(people.EMAIL_DOMAINS)
         seen = self.email_counts.get(local + domain, 0)
         self.email_counts[local + domain] = seen + 1
         email = f"{local}{seen + 1 if seen else ''}@{domain}"
         if suspicious:
             throwaway = rng.choice(("proton.me", "yopmail.com", "guerrillamail.com"))
-            email = f"{_ascii(first)}{rng.randint(1000, 99999)}@{throwaway}"
+            email = f"{ascii_fold(first)}{rng.randint(1000, 99999)}@{throwaway}"
             while email in self.throwaway_emails:  # thousands of them at the large scale
-                email = f"{_ascii(first)}{rng.randint(1000, 99999)}@{throwaway}"
+                email = f"{ascii_fold(first)}{rng.randint(1000, 99999)}@{throwaway}"
             self.throwaway_emails.add(email)
         is_company = rng.random() < 0.04
         self.writer.add(
@@ -95,6 +92,7 @@ class CustomerFactory:
                 "loyalty_tier": "bronze",
                 "notes": None,
                 "created_at": created_at,
+                "search_text": customer_search_text(first, last, email),
             },
         )
         city, postcode, country = self._place()

@@ -2,12 +2,12 @@
 
 import hashlib
 import math
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from random import Random
 
 from core.security import hash_api_key, key_prefix
+from core.text import ascii_fold
 from db.bulk import BulkWriter
 from db.demo import catalogue as c
 from db.demo.articles import load_articles
@@ -16,8 +16,7 @@ DEMO_KEY_PREFIX = "cpt_demo_"
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return "-".join("".join(ch if ch.isalnum() else " " for ch in ascii_text.lower()).split())
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in ascii_fold(text)).split())
 
 
 def ean13(number: int) -> str:

@@ -2,10 +2,12 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from core.text import fold
 from db.base import created_at_field, enum_field, non_negative, text_field
 
 
@@ -32,6 +34,22 @@ class Customer(SQLModel, table=True):
     loyalty_tier: LoyaltyTier = enum_field(LoyaltyTier, default=LoyaltyTier.BRONZE)
     notes: str | None = text_field()
     created_at: datetime = created_at_field()
+    # What list_customers matches a search against: the names both ways round and the e-mail,
+    # lowercased with accents removed, so that "sebastien" finds Sébastien. Kept in step by
+    # _keep_search_text; the demo writer, which inserts rows without the ORM, fills it itself.
+    search_text: str = text_field(nullable=False, default="")
+
+
+def customer_search_text(first_name: str, last_name: str, email: str) -> str:
+    return fold(f"{first_name} {last_name}\n{last_name} {first_name}\n{email}")
+
+
+@sa.event.listens_for(Customer, "before_insert")
+@sa.event.listens_for(Customer, "before_update")
+def _keep_search_text(_mapper: Any, _connection: Any, customer: Customer) -> None:
+    customer.search_text = customer_search_text(
+        customer.first_name, customer.last_name, customer.email
+    )
 
 
 class AddressKind(StrEnum):

@@ -139,6 +139,18 @@ def test_list_customers_finds_names_and_emails(call: Any, sql: Any) -> None:
     assert len(gold.items) == sql("SELECT COUNT(*) FROM customers WHERE loyalty_tier = 'gold'")
 
 
+def test_list_customers_ignores_accents_either_way(call: Any) -> None:
+    created = call("support", "create_customer", **NEW)
+    for search in ("lea dumont", "LÉA", "dumont lea", "Dumônt", "lea.dumont@example"):
+        found = call("viewer", "list_customers", search=search, limit=200)
+        assert created.id in [c.id for c in found.items], search
+    call("support", "update_customer", customer_id=created.id, last_name="Dupré")
+    assert [c.id for c in call("viewer", "list_customers", search="lea dupre").items] == [
+        created.id
+    ]
+    assert call("viewer", "list_customers", search="lea dumont").items == []
+
+
 # -- GDPR erasure --------------------------------------------------------------------------
 
 ERASABLE = """
@@ -167,6 +179,8 @@ def test_erase_customer_anonymises_and_keeps_orders(call: Any, sql: Any) -> None
         f"erased-{customer_id}@erased.invalid"
     )
     assert sql("SELECT COUNT(*) FROM customers WHERE email = :e", e=email) == 0
+    searched = sql("SELECT search_text FROM customers WHERE id = :id", id=customer_id)
+    assert email.split("@")[0] not in searched and "erased" in searched
     assert sql("SELECT loyalty_points FROM customers WHERE id = :id", id=customer_id) == 0
     assert (
         sql(
