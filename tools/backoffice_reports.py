@@ -227,7 +227,7 @@ def sales_report(
 
 
 class Figures(BaseModel):
-    orders: int
+    orders: int = Field(description="Orders placed and paid; unpaid and cancelled ones left out.")
     revenue_cents: int = Field(description="Totals of the orders placed and paid, VAT included.")
     average_order_value_cents: int
 

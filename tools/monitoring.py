@@ -114,7 +114,9 @@ class SystemOverview(BaseModel):
     open_system_alerts: dict[str, int] = Field(description="Open or acknowledged, by severity.")
     open_system_alerts_total: int
     open_risk_alerts: int
-    orders_today: int = Field(description="Orders placed since midnight UTC.")
+    orders_today: int = Field(
+        description="Orders placed since midnight UTC, in any status (unpaid and cancelled too)."
+    )
     agents: list[Heartbeat]
 
 

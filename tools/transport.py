@@ -416,7 +416,8 @@ def update_rate(
     ] = None,
     transit_days: Annotated[int | None, Field(ge=1, le=60, description="New transit days.")] = None,
 ) -> RateOut:
-    """Change the price or transit days of a rate card line (a price change: needs approval)."""
+    """Change the price or transit days of a rate card line (any change to a rate card needs
+    approval)."""
     if price_cents is None and transit_days is None:
         raise InvalidInput("give price_cents or transit_days to change")
     rate = get_or_404(ctx.session, CarrierRate, rate_id, "rate", lock=True)
