@@ -145,6 +145,7 @@ AGENT_SPECS: dict[str, AgentSpec] = {
                 "refund_return", "reject_return", "get_return", "list_customer_returns",
                 "file_warranty_claim", "decide_warranty_claim", "list_warranty_claims",
                 "send_survey", "schedule_survey", "record_survey_response", "survey_stats",
+                "list_surveys",
             ),
         ),
         AgentSpec(

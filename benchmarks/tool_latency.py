@@ -118,6 +118,7 @@ VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
         "customer": {"customer_id": "@customer_id"},
         "status": {"status": "requested"},
     },
+    "list_surveys": {"customer": {"customer_id": "@customer_id"}, "sent": {"status": "sent"}},
     "list_warranty_claims": {"open": {"open_only": True}},
     "list_reservations": {"active": {"status": "active"}},
     "get_stock": {"sku": {"sku": "@sku"}, "low": {"low_only": True}},

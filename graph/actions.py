@@ -28,6 +28,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "whole history", "full history", "history with us"), ("customer_360",)),
     (("points ledger", "loyalty points", "points balance", "how many points", "loyalty ledger"),
      ("get_loyalty",)),
+    (("event trail", "audit trail", "event log", "event history", "events of", "who changed",
+      "who touched", "who did what"), ("list_events",)),
     (("agent health", "agents health", "health check", "no heartbeat", "which agents"),
      ("agents_health",)),
     (("an api key", "a new api key", "a new key", "a key for", "a key called", "a key named"),
@@ -82,6 +84,10 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("listed", "listing", "offers"), ("list_offers",)),
     (("slow", "latency", "how fast", "error rate", "response time"), ("performance_",)),
     (("note", "log"), ("record_", "receive_")),  # "log the return that came back"
+    # "her email is wrong in the system: it's ...", "there's a typo in his name"
+    (("is wrong", "was wrong", "are wrong", "wrong in the system", "typo in", "misspelled",
+      "misspelt", "correct her", "correct his", "correct the", "fix her", "fix his"),
+     ("update_",)),
     # a product's or an article's status, not a price
     (("archive", "publish", "unpublish", "back to draft", "off the shop"),
      ("update_product", "update_article", "update_offer", "update_category")),
@@ -118,7 +124,10 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "what do we do", "what should we do"), ("search_",)),
     (("anomaly", "anomalies", "unusual", "spike", "abnormal", "strange", "weird", "odd"),
      ("detect_",)),
-    (("unblock", "lift the block", "remove the block", "whitelist"), ("unblock_",)),
+    (("unblock", "whitelist", *(f"{verb} {which} {noun}" for verb in ("lift", "remove", "end")
+                                 for which in ("the", "that", "this", "a", "his", "her", "their")
+                                 for noun in ("block", "ban"))),
+     ("unblock_",)),
     (("block", "ban", "blacklist"), ("block_",)),
     (("to processing", "as processing", "in processing", "as shipped", "to shipped"),
      ("update_order_status",)),
@@ -165,6 +174,13 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("redeem", "use points", "convert points"), ("redeem_",)),
     (("erase", "forget", "gdpr", "right to be forgotten", "wipe", "personal data"),
      ("erase_",)),
+    # a member of staff gone: "cut off his access", "she left the company"
+    (("cut off his access", "cut off her access", "cut his access", "cut her access",
+      "remove his access", "remove her access", "revoke his access", "revoke her access",
+      "left the company", "left the compagny", "no longer works here", "has left us"),
+     ("deactivate_staff_user",)),
+    (("numbers for today", "today's numbers", "numbers today", "figures for today",
+      "today's figures", "how did today go", "how did yesterday go"), ("dashboard_metrics",)),
     (("deactivate", "disable", "stop using", "pause", "suspend", "switch off", "turn off",
       "not using", "closing", "close down", "shut down", "out of service", "take it out of",
       "stop offering", "done with", "no longer use"), ("deactivate_", "update_")),
@@ -210,6 +226,11 @@ STATE_WORDS = frozenset(
 CARD_EXPIRY = re.compile(r"\bexp(?:ires?|iry|iring|\.)?\s*:?\s*(?:on |in )?\d{1,2}\s*/\s*\d{2,4}")
 # "score 2, nps 3": values given, not a score or an NPS to compute
 SCORE_GIVEN = re.compile(r"\b(?:nps|score|rating)\s*(?:of\s*)?:?\s*\d+(?:\s*/\s*\d+)?")
+# A customer's answer to a survey, given as marks: "her survey: 4 out of 5, 9/10", "3 stars"
+SURVEY_MARKS = re.compile(
+    r"\b(?:survey|questionnaire|nps|rated|gave)\b[^.?!]{0,60}?"
+    r"\b\d{1,2}\s*(?:/\s*(?:5|10)\b|out of (?:5|10)\b|stars?\b)"
+)
 CARD_TO_SAVE = re.compile(
     r"\b(?:save|store|add|register|keep)\b.{0,20}\b(?:card|mastercard|visa|amex)\b(?!s? on file\b)"
 )
@@ -322,6 +343,7 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
     """The tool-name prefixes of the actions a request names, the one said first first
     ("show me the return requests": a listing, not a new return). Verbs count in their base
     form only: "who is blocked" asks about a state, it does not block anyone."""
+    marks = SURVEY_MARKS.search(lowered)
     lowered = CARD_EXPIRY.sub(" ", SCORE_GIVEN.sub(" ", lowered))
     lowered = NEGATED.sub(" ", RATE.sub("", lowered)).replace("-", " ")
     question = QUESTION.match(lowered) is not None
@@ -343,6 +365,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((role.start(), -1, ("update_staff_user",)))
     if order := NEW_ORDER.search(lowered):
         found.append((order.start(), -1, ("create_order",)))
+    if marks:  # the answer to record comes before "satisfaction" names the statistics
+        found.append((0, -1, ("record_survey_response",)))
     if WARRANTY_DECIDED.search(lowered):  # "WAR-2026-000006: no part, refund the customer"
         found.append((0, -1, ("decide_warranty_claim",)))
     # "new tariff: up to 2 kg is now 9,10€": a line's price changes (unless one is added)

@@ -19,6 +19,8 @@ from core.text import ascii_fold
 
 FRENCH = {
     "commande": "order", "commandes": "orders", "cde": "order",
+    "canal": "channel", "canaux": "channels", "declinaison": "variant",
+    "declinaisons": "variants", "sortir": "show",
     "entrepot": "warehouse", "entrepots": "warehouses", "depot": "warehouse",
     "client": "customer", "clients": "customers", "cliente": "customer",
     "colis": "parcel", "facture": "invoice", "factures": "invoices",
@@ -67,7 +69,9 @@ FRENCH_PHRASES = (
     (re.compile(r"\bgeste commercial\b", re.I), "goodwill gesture"),
     (re.compile(r"\bpi[eè]ces? d'identit[eé]\b", re.I), "ID document"),
     (re.compile(r"\bchiffre d'affaires?\b", re.I), "revenue"),
+    (re.compile(r"\b(?:le|du|notre) CA\b"), "the revenue"),
     (re.compile(r"\btableau de bord\b", re.I), "dashboard"),
+    (re.compile(r"\bchiffres du jour\b", re.I), "today's numbers"),
     (re.compile(r"\ben cours\b", re.I), "open"),
     (re.compile(r"\bc'est quoi\b", re.I), "what is"),
     (
@@ -113,7 +117,8 @@ FRENCH_MARKERS = frozenset(
     {"le", "la", "les", "des", "du", "au", "aux", "est", "une", "sur", "pour", "que", "qui",
      "il", "elle", "nous", "vous", "avec", "dans", "sont", "et", "tout", "ce", "cette", "mon",
      "mes", "sa", "ses", "leur", "pas", "ne", "moi", "je", "en", "nos", "vos", "quel",
-     "quelle", "quels", "quoi", "combien", "ou", "mais", "donc", "aussi", "deja"}
+     "quelle", "quels", "quoi", "combien", "ou", "mais", "donc", "aussi", "deja", "tu",
+     "peux", "pouvez", "stp", "svp", "merci", "bonjour", "avons", "avez", "quelles"}
 )  # fmt: skip
 # French imperatives a request opens with: "Passe le seuil…", "Annule la commande…"
 FRENCH_OPENERS = frozenset(

@@ -9,6 +9,7 @@ from sqlmodel import col, func, select
 
 from db.base import utc_now
 from db.models import (
+    Customer,
     Order,
     OrderStatus,
     SalesChannel,
@@ -16,7 +17,7 @@ from db.models import (
     SurveyStatus,
 )
 from tools.base import Conflict, ToolContext, tool
-from tools.common import get_or_404, period
+from tools.common import Cursor, Limit, Page, get_or_404, paginate, period
 from tools.customers_core import Moment, live_customer
 
 
@@ -121,6 +122,33 @@ def record_survey_response(
     session.flush()
     _record(ctx, survey, "record_survey_response", "survey_answered", SurveyStatus.SENT.value)
     return _out(survey)
+
+
+@tool(agent="after_sales", path="/surveys")
+def list_surveys(
+    ctx: ToolContext,
+    customer_id: Annotated[int | None, Field(ge=1, description="Only this customer's.")] = None,
+    order_id: Annotated[int | None, Field(ge=1, description="Only this order's.")] = None,
+    status: Annotated[
+        SurveyStatus | None, Field(description="due, sent, answered or expired.")
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[SurveyOut]:
+    """List satisfaction surveys, newest first: a customer's or an order's (with the score,
+    NPS and comment of those answered), or those in one status (e.g. sent and awaiting an
+    answer)."""
+    statement = select(SatisfactionSurvey)
+    if customer_id is not None:
+        get_or_404(ctx.session, Customer, customer_id)
+        statement = statement.where(SatisfactionSurvey.customer_id == customer_id)
+    if order_id is not None:
+        get_or_404(ctx.session, Order, order_id)
+        statement = statement.where(SatisfactionSurvey.order_id == order_id)
+    if status is not None:
+        statement = statement.where(SatisfactionSurvey.status == status)
+    rows, next_cursor = paginate(ctx.session, statement, SatisfactionSurvey.id, limit, cursor)
+    return Page(items=[_out(survey) for survey in rows], next_cursor=next_cursor)
 
 
 class SurveyStats(BaseModel):

@@ -15,7 +15,7 @@ from graph.actions import (
     hits,
     tool_words,
 )
-from graph.planner.extract import EMAIL, Found, person_names, plain
+from graph.planner.extract import EMAIL, VERBS, Found, person_names, plain
 from graph.planner.fill import ORDER_RECORDS
 from graph.router import QUOTED, WRITTEN, agent_index
 
@@ -30,7 +30,7 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
                     "refurbed", "mirakl", "fnac", "offer", "buyer", "sync", "listed", "listing",
                     "buffer", "connection", "reply"),
     "customers": ("customer", "client", "loyalty", "points", "address", "gdpr", "erase",
-                  "profile", "vip", "interaction", "complaint", "contact"),
+                  "profile", "vip", "interaction", "complaint", "complain", "contact"),
     "inventory": ("stock", "inventory", "worth", "run out", "running out", "running low", "low on",
                   "out of stock", "reorder", "transfer", "move", "supplier", "write off",
                   "written off", "reserve", "reservation", "aside", "units left", "in stock",
@@ -55,7 +55,7 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
     "knowledge": ("policy", "how do i", "how do we", "how to", "article", "help", "procedure",
                   "guide", "rule", "faq"),
     "after_sales": ("return", "rma", "warranty", "survey", "satisfaction", "satisfied", "nps",
-                    "broken", "defective", "send back"),
+                    "rated", "broken", "defective", "send back"),
     "backoffice": ("report", "dashboard", "config", "setting", "staff", "api key", "user",
                    "role", "revenue report", "kpi", "threshold"),
     "quality": ("inspection", "inspect", "defect", "quality", "grade", "grading", "refurbish",
@@ -121,7 +121,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\bhow many orders\b", r"\bnumber of orders\b", r"\b(?:which|what) orders\b",
         r"\bwhat did \w+(?: \w+)? (?:buy|order|purchase)\b",
         r"\bhow many (?:\w+ ){1,2}orders\b",  # "how many amazon orders"
-        r"\bwhat(?:'s| is) in (?:order|commande)\b|\bcontents? of (?:order|commande)\b",
+        r"\bwhat(?:'s| is) in (?:order |commande )?\d{3,}|\bcontents? of (?:order|commande)\b",
         r"(?:'s|\bher|\bhis|\btheir) (?:\w+ )?orders\b",  # a person's orders, all of them
     )))),
     # a sales channel measured: "how did cdiscount do last week?", "cancellation rate on eBay"
@@ -134,6 +134,12 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("orders", 0.55, re.compile(  # statuses only orders have
         r"\b(?:move|set|change|put|switch|bump|mark)\b.{0,30}\b(?:to|as|back to|in) "
         r"(?:processing|pending|paid|shipped)\b")),
+    # how an order was paid: "how was order 3996 paid?", "paid by paypal or by card?"
+    ("payments", 0.3, re.compile(
+        r"\bhow (?:was|were|did|is|has) [^?]{0,40}\bpa(?:id|y)\b|\bpaid (?:by|with|via)\b")),
+    # a category's risk assessed: "fraud risk over the last 90 days", "stock-out risk"
+    ("risk", 0.3, re.compile(
+        r"\b(?:fraud|refunds?|stock|stock ?outs?|cancell?ations?|marketplace) risks?\b")),
     # returns still running, or a person's: "does Isabelle Robin have returns open?"
     ("after_sales", 0.25, re.compile(
         r"\b(?:open|pending|ongoing|in progress) returns?\b|\breturns? (?:still )?(?:open|"
@@ -274,6 +280,23 @@ def without_models(text: str) -> str:
     return MODEL_NAME.sub(replace, text)
 
 
+# A marketplace named as where an order was placed: "his amazon order", "an order on Back
+# Market" are orders of that channel, not work on the marketplace account
+ORDER_CHANNEL = re.compile(
+    r"\b(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)(?= orders?\b)|"
+    r"(?<=\border )(?:(?:placed |made )?(?:on|from|via) )(?:amazon|cdiscount|back ?market|"
+    r"refurbed|mirakl|fnac|darty|ebay)\b"
+)
+# An order is what the request is about when it names orders and no record of another
+# domain: "Hugo Robin's latest order: is it paid?", "amazon orders above 1000€"
+ORDERS_NAMED = re.compile(r"\borders?\b")
+OTHER_RECORDS = re.compile(
+    r"\b(?:payments?|transactions?|refunds?|parcels?|shipments?|packages?|invoices?|credit notes?|"
+    r"labels?|slips?|returns?|rmas?|warrant(?:y|ies)|claims?|surveys?|offers?|listings?|"
+    r"messages?|stock|fraud|score|carriers?|documents?|sync(?:ed|ing)?|alerts?|risks?|"
+    r"complaints?|interactions?|points|addresses|inspections?|events?|trail|express|shipping|"
+    r"postage|deliver(?:y|ies)|couriers?|paperwork|docs?)\b"
+)
 WHEN_CLAUSE = re.compile(
     r"\b(?:before|until|once|after|as soon as) (?:it|they|he|she|we|the \w+) [^,.;?!]*"
 )
@@ -291,9 +314,11 @@ def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, floa
     # a model's name is not a word of a domain ("the Fitbit Charge 6" charges nobody)
     lowered = plain(without_models(EMAIL.sub(" email ", text))).replace("-", " ")
     scores = agent_index().scores(text)
-    named = actions(lowered)
+    # "someone put 3993 on hold, show me its events": what was done names no action
+    untold = re.sub(DONE_ALREADY, " ", lowered)
+    named = actions(untold)
     # "stop her order before it leaves the warehouse": the clause that says when is no domain
-    told = WHEN_CLAUSE.sub(" ", lowered)
+    told = WHEN_CLAUSE.sub(" ", untold)
     patterns: dict[str, float] = {}
     for agent, weight, pattern in DOMAIN_PATTERNS:
         if pattern.search(lowered):
@@ -310,15 +335,22 @@ def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, floa
     transfer = bool(between) and all(hits(w, places) for w in between.groups())
     ranked = []
     for agent, similarity in zip(scores.agents, scores.combined, strict=True):
-        said = hits(told, DOMAIN_WORDS[agent])
+        said = hits(
+            ORDER_CHANNEL.sub(" ", told) if agent == "marketplace" else told, DOMAIN_WORDS[agent]
+        )
         if agent == "warehouse" and not said and places:
             said = min(hits(lowered, places), 1)  # "the Lille site": one warehouse named
         score = float(similarity) + (0.06 if rule else 0.12) * min(said, 2)
         score += patterns.get(agent, 0.0)
-        if named and not rule and any(t.startswith(named[0]) for t in AGENT_SPECS[agent].tools):
-            score += 0.1  # the agent owns a tool doing the action the request names first
+        tools = AGENT_SPECS[agent].tools
+        if named and not rule and any(t.startswith(named[0]) for t in tools):
+            # the agent owns a tool doing the action the request names first; more when the
+            # words name that very tool ("the event trail", "her whole file")
+            score += 0.25 if len(named[0]) == 1 and named[0][0] in tools else 0.1
         if agent == "customers" and person:
             score += 0.12
+        if agent == "orders" and ORDERS_NAMED.search(told) and not OTHER_RECORDS.search(told):
+            score += 0.15
         if agent == "inventory" and transfer:
             score += 0.3
         ranked.append((agent, score))
@@ -340,8 +372,16 @@ LOOKED_UP = frozenset(
 )  # fmt: skip
 # What a request states rather than asks for: "which orders failed to sync", "check that the
 # refund went through", "why did the payment fail": the verbs there name no action.
+# What was done already, to the end of what is told: "someone put 3993 on hold today, ..."
+DONE_ALREADY = (
+    r"\b(?:i|we|someone|somebody|they|he|she|a colleague) (?:already |just )?(?:put|set|kept|"
+    r"reserved|held|made|sent|created|booked|cancell?ed|blocked|refunded|placed|changed) \w+"
+    r"[^,.;:?!]*?(?=[,.;:?!]|\b(?:and|but|so|then|now)\b|$)"
+)
 STATED = re.compile(
-    r"\b(?:i|we) (?:already |just )?(?:put|set|kept|reserved|held|made|sent|created|booked) \w+|"
+    rf"{DONE_ALREADY}|"
+    # what a customer says happened: "she says she never got her refund for 3753"
+    r"\b(?:says?|said|claims?|claimed|insists?|is complaining|complains?|complained)\b[^,.;?!]*|"
     r"\b(?:fail(?:ed|s)?|unable|refused|forgot) to \w+|\b(?:did not|didn't|never|wasn't|"
     r"weren't) \w+|\b(?:check|see|verify|confirm|make sure)\s+(?:that|if|whether)\b.*$|"
     r"\bwhy (?:did|was|were|is|has|have|does|do)\b.*$"
@@ -354,14 +394,33 @@ ASKS = re.compile(rf"\s*(?:{QUESTION_OPENERS}|any)\b")
 # an answer, never a write; the tools that only look (a fraud check, tracking) answer them.
 WH_QUESTION = re.compile(
     rf"\s*(?:{QUESTION_OPENERS})\b(?!\s+(?:about|come)\b|\s+(?:do|can|should) (?:i|we)\b)"
+    # whether something can be done: "could we still cancel it?", "is it possible to refund"
+    r"|\s*(?:but |and |so )?(?:can|could) (?:we|i|you) still\b|\s*(?:but |and |so )?"
+    r"(?:is it|would it be) (?:still )?possible\b|\s*(?:but |and |so )?are we (?:still )?allowed\b"
 )
+
+
+# Verbs that make a short clause an order ("ship it", "refund her")
+ORDERING = VERBS | frozenset(
+    """ship book hold charge print close open pay reply put move make do go issue raise lower
+    drop email call""".split()  # noqa: SIM905
+)
+# "can we erase her right away or is something blocking it?": a choice between two answers
+EITHER_OR = re.compile(r"\bor (?:is|are|was|were|does|do|did|has|have|will|would|could)\b")
 
 
 def asks_only(lowered: str) -> bool:
     """Whether a request asks and orders nothing: a question, or questions after a topic
-    ("payment 3993: how much can we still refund?"), with no clause naming an action."""
+    ("payment 3993: how much can we still refund?"), with no clause naming an action. A few
+    words after a question only tell what it is about ("did we make anything for 3998 yet?
+    invoice, packing slip...")."""
     clauses = [c for c in re.split(r"[:;?]\s*|,\s+|\.\s+", lowered) if c.strip()]
-    asked = [WH_QUESTION.match(c) is not None for c in clauses]
+    asked = []
+    for clause in clauses:
+        question = WH_QUESTION.match(clause) is not None or EITHER_OR.search(clause) is not None
+        words = clause.split()
+        about_it = bool(asked) and asked[-1] and len(words) <= 3 and not set(words) & ORDERING
+        asked.append(question or about_it)
     rest = [c for c, question in zip(clauses, asked, strict=True) if not question]
     return any(asked) and not any(actions(STATED.sub(" ", c)) for c in rest)
 
@@ -394,9 +453,15 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
     ]  # fmt: skip
     # an action none of these tools does ("book" for the stock team) picks none of them
     named = [p for p in said if any(name.startswith(p) for name in tool_names)]
-    asks = bool(STATED.search(lowered) or ASKS.match(lowered) or lowered.rstrip().endswith("?"))
     wants_an_answer = asks_only(lowered)
+    asks = bool(
+        STATED.search(lowered)
+        or ASKS.match(lowered)
+        or lowered.rstrip().endswith("?")
+        or wants_an_answer
+    )
     bare_record = not found.ids and any(n >= RECORD_NUMBER for n in found.numbers)
+    person = bool(person_names(text))
     choices = []
     for name in tool_names:
         score = similarity[name]
@@ -415,6 +480,8 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
             score -= 0.2
         fields = REGISTRY[name].args_model.model_fields
         required = [n for n, info in fields.items() if info.is_required()]
+        if "customer_id" in required and "customer_id" not in found.ids and person:
+            score += 0.05  # "has Jules Guillot ever been flagged?": a tool about one customer
         for parameter in required:
             if parameter.endswith("_id") and parameter in found.ids:
                 score += 0.08
@@ -423,9 +490,7 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
             elif parameter.endswith("_id") and parameter not in found.ids:
                 # an id the request does not give: likely the wrong tool, unless a number is
                 # there to stand for it or a look-up can find it
-                findable = parameter in LOOKED_UP or (
-                    parameter in BY_ORDER_IDS and "order_id" in found.ids
-                )
+                findable = _findable(parameter, text, found)
                 score -= 0.04 if found.numbers or findable else 0.1
         takes_a_record = any(f.endswith("_id") for f in fields)
         if not takes_a_record and not found.ids and any(n >= RECORD_NUMBER for n in found.numbers):
@@ -435,6 +500,8 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
         score += _fits_the_measure(lowered, found, fields)
         if gives_every_value:
             score += 0.15  # "survey 1413: 4/5 and 8 out of 10": the request fills this write
+        if found.eans and name == "search_products":
+            score += 0.3  # "which product is the barcode 3760000002707?": the catalogue knows
         if name.startswith("list_") and _names_a_filter(lowered, fields):
             score += 0.1  # "orders stuck in pending": a listing by the state the request names
         # a tool's name is its summary: "fraud history", "pick list", "system alerts"
@@ -492,7 +559,15 @@ def _gives_every_value(text: str, found: Found, name: str) -> bool:
     if len(values) < 2:
         return False
     filled = fill(spec, Known(text, found))
-    return not filled.missing
+    return all(_findable(parameter, text, found) for parameter in filled.missing)
+
+
+def _findable(parameter: str, text: str, found: Found) -> bool:
+    """Whether a look-up can find an id the request does not give: a customer named in
+    words, or the survey of the order or the person it names."""
+    return parameter in LOOKED_UP or (
+        parameter in BY_ORDER_IDS and ("order_id" in found.ids or bool(person_names(text)))
+    )
 
 
 def _names_a_filter(lowered: str, fields: dict[str, Any]) -> bool:

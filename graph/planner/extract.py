@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from graph.wording import plain
+from tools.products_catalog import gtin_valid
 
 # Nouns people put before an id, per id parameter.
 ID_NOUNS: dict[str, tuple[str, ...]] = {
@@ -53,6 +54,7 @@ SKU = re.compile(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){1,5}(?:-[A-Z0-9])?\b")
 EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
 WEIGHT_SAID = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:kgs?|kilos?|g|grams?)\b", re.I)
+MARKS_SAID = re.compile(r"\b\d{1,2}\s*(?:/\s*\d{1,2}|out of \d{1,2})\b", re.I)  # 4/5, 9 out of 10
 POSTCODE_SAID = re.compile(r",\s*\d{4,5}\s+[A-ZÀ-Ý]")  # "…, 69002 Lyon", "…, 1040 Bruxelles"
 # A shelf's code: "bin B-02-11", "bin location A12"
 BIN = re.compile(r"\bbin(?: location)?\s*:?\s*([A-Z0-9][A-Z0-9-]{1,15})\b", re.I)
@@ -62,6 +64,9 @@ DURATION_SAID = re.compile(
 )
 # A phone number ("+33 6 11 22 33 44", "06.11.22.33.44"): its groups of digits are not ids
 PHONE = re.compile(r"\+\d{1,3}(?:[\s.-]?\d){8,12}\b|\b0\d(?:[\s.-]?\d{2}){4}\b")
+# A product's barcode (EAN-13, UPC-A, EAN-8), told from a card number by its check digit
+BARCODE = re.compile(r"(?<![\d-])(?<!\d[ -])\b(?:\d{13}|\d{12}|\d{8})\b(?![ -]?\d)")
+BARCODE_WORDS = re.compile(r"\b(?:barcode|bar code|ean|gtin|upc|code[- ]barre|scan\w*)\b", re.I)
 CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 MONEY = re.compile(
     r"(?:€\s*(\d+(?:[.,]\d{1,2})?)|(\d+(?:[.,]\d{1,2})?)\s*(?:€|eur\b|euros?\b))", re.I
@@ -89,6 +94,7 @@ class Found:
     emails: list[str] = field(default_factory=list)
     ips: list[str] = field(default_factory=list)
     cards: list[str] = field(default_factory=list)
+    eans: list[str] = field(default_factory=list)  # barcodes: "3760000002707"
     money_cents: list[int] = field(default_factory=list)
     quantities: list[int] = field(default_factory=list)
     period: tuple[date, date] | None = None
@@ -121,6 +127,12 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
     for match in PHONE.finditer(text):
         if not _overlaps(match.span(), claimed):
             claim(match)
+    for match in BARCODE.finditer(text):
+        said = BARCODE_WORDS.search(text[max(0, match.start() - 40) : match.start()])
+        code = match.group(0)
+        if gtin_valid(code) and (said or not _luhn_valid(code)):
+            found.eans.append(code)
+            claim(match)
     for match in CARD.finditer(text):
         digits = re.sub(r"\D", "", match.group(0))
         if 13 <= len(digits) <= 19 and not _overlaps(match.span(), claimed):
@@ -136,7 +148,7 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
             claim(match)
     for match in ISO_DATE.finditer(text):
         claim(match)
-    for pattern in (DURATION_SAID, WEIGHT_SAID, POSTCODE_SAID):
+    for pattern in (DURATION_SAID, WEIGHT_SAID, POSTCODE_SAID, MARKS_SAID):
         for match in pattern.finditer(text):
             claim(match)  # "the last 90 days", "above 30 kg", ", 69002 Lyon": no ids
     for match in re.finditer(
@@ -170,6 +182,13 @@ WORD_BEFORE = re.compile(r"(^|\s)([A-Za-z]+)\s+$")
 NUMBER_BEFORE = re.compile(r"(?:^|\s)(\d{1,4})\s+$")
 # A model's code of letters and digits right before a number: "S23 256", "XM5 2"
 MODEL_CODE_BEFORE = re.compile(r"(?:^|\s)(?=[A-Za-z]*\d)(?=\w*[A-Za-z])\w{2,6}\s+$")
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, d in enumerate(int(c) for c in reversed(digits)):
+        total += d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2)
+    return total % 10 == 0
 
 
 def _part_of_a_name(text: str, start: int, models: frozenset[str] = frozenset()) -> bool:
@@ -317,8 +336,10 @@ def person_names(text: str) -> list[str]:
         words = match.group(1).split()
         if match.start() == 0 and plain(words[0]) in STOP | VERBS | OPENERS:
             words = words[1:]
-        if words:  # "Sarah Giraud's email": the name, not the possessive
-            words[-1] = re.sub(r"['’]s$", "", words[-1])
+        # "Sarah Giraud's email", "Hugo Robin's Amazon order": the name ends at its possessive
+        owner = next((i for i, w in enumerate(words) if re.search(r"['’]s$", w)), None)
+        if owner is not None:
+            words = [*words[:owner], re.sub(r"['’]s$", "", words[owner])]
         if len(words) >= 2:
             names.append(" ".join(words))
     return names

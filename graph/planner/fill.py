@@ -28,6 +28,8 @@ FREE_TEXT = (
 ASIDES = ("note", "notes", "comment", "detail")  # extras a request gives in those words
 SEARCH_TEXT = ("query", "search")
 FILLED_BY_GRAPH = ("idempotency_key",)  # derived from the thread and the tool call
+# What a customer said, reported: "said the delivery was a bit slow"
+SAID = re.compile(r"\b(?:said|says|commented|wrote|added)(?: that)?:? ([^,;]{6,})", re.I)
 FOR_DAYS = re.compile(r"\b(?:for|during)\s+(\d{1,3})\s+days?\b")
 
 
@@ -40,6 +42,8 @@ class Known:
     found: Found
     resolved: dict[str, Any] = field(default_factory=dict)
     context: str = ""  # the whole request, when the text is one part of it
+    places: tuple[str, ...] = ()  # the shop's sites as merchants name them ("saint priest")
+    target: str = ""  # the tool the look-ups work towards
 
 
 @dataclass
@@ -85,6 +89,7 @@ ORDER_RECORDS = {
     "shipment_id": r"shipments?|parcels?|packages?",
     "return_id": r"returns?|rmas?",
     "document_id": r"documents?|invoices?|credit notes?|labels?|packing slips?",
+    "survey_id": r"surveys?|questionnaires?",
 }
 
 
@@ -150,6 +155,9 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         fields = spec.args_model.model_fields
         if name in ASIDES and quoted and not {"title", "name", "body", "subject"} & set(fields):
             return quoted[0]  # 'score 2, nps 3, "the box was crushed"': what they said
+        said = SAID.search(text)
+        if name == "comment" and said:
+            return said.group(1).strip(" .!")  # "4 out of 5, said the delivery was slow"
         if name in ASIDES and not info.is_required() and not re.search(rf"\b{name[:4]}", lowered):
             return None  # a note or a comment only when the request gives one
         # a write keeps its why for the audit trail, even where the tool does not insist
@@ -281,6 +289,8 @@ def _leading_count(text: str) -> int | None:
 def _search_text(text: str, found: Found, spec: ToolSpec) -> str | None:
     """What to search for: a person's name or e-mail when the request names one, else the
     words that name the thing."""
+    if spec.name == "search_products" and found.eans:
+        return found.eans[0]  # "the barcode 3760000002707"
     if spec.name == "list_customers":
         names = person_names(text)
         if found.emails or names:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from graph.actions import hits
 from graph.planner.extract import ASKING, STOP, VERBS, keywords, person_names, plain
 from graph.planner.fields import country, weight_grams
 from graph.planner.fill import Known, by_order, noun_words, record_words
@@ -18,7 +19,10 @@ BY_ORDER = {
     "shipment_id": ("list_shipments", "the order's shipments"),
     "return_id": ("list_customer_returns", "the order's returns"),
     "document_id": ("list_documents", "the order's documents"),
+    "survey_id": ("list_surveys", "the order's survey"),
 }
+# An id a request implies through its customer: "Chloé Perrin's return", "her survey".
+BY_CUSTOMER = {"return_id": "list_customer_returns", "survey_id": "list_surveys"}
 BY_ORDER_TOOLS = {tool: name for name, (tool, _) in BY_ORDER.items()}
 
 WAREHOUSE_HINT = re.compile(
@@ -46,13 +50,21 @@ def lookup_for(
         or "customer_id" in missing
         or ("customer_id" in spec.args_model.model_fields and "customer_id" not in known.found.ids)
         or ("order_id" in missing and "customer_id" not in known.found.ids)  # "Jade's order"
-        or ("return_id" in missing and "customer_id" not in known.found.ids)  # "Chloé's return"
+        # "Chloé's return", "record her survey answer", "where is Aïcha's parcel?"
+        or (
+            bool(set(BY_CUSTOMER) & set(missing) or _order_record_missing(missing, known))
+            and "customer_id" not in known.found.ids
+        )
     )
-    if names_customer and "customer_lookup" not in known.resolved:
-        names = person_names(text) or _named_earlier(known)
-        if names or known.found.emails:
-            # a name first: an e-mail in the request may be the new one to record
-            return "list_customers", {"search": names[0] if names else known.found.emails[0]}
+    # "how many Lumen Club points has Raphaël Martin got?": a name that finds nobody is not a
+    # customer's, the next one may be
+    searched = known.resolved.get("customers_searched", [])
+    names = [n for n in person_names(text) or _named_earlier(known) if n not in searched]
+    found_nobody = known.resolved.get("customer_lookup") == [] and bool(names)
+    unsearched = names or (known.found.emails and not searched)
+    if names_customer and ("customer_lookup" not in known.resolved or found_nobody) and unsearched:
+        # a name first: an e-mail in the request may be the new one to record
+        return "list_customers", {"search": names[0] if names else known.found.emails[0]}
     # "which API keys does Thomas Bernard have?": the staff member a listing is about
     names_staff = "user_id" in spec.args_model.model_fields and bool(person_names(text))
     if ("user_id" in missing or names_staff) and "staff_lookup" not in known.resolved:
@@ -108,9 +120,12 @@ def lookup_for(
     if needs_buyer and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}  # "check the customer of order 3992"
     customer_id = known.found.ids.get("customer_id") or known.resolved.get("customer_id")
-    if "order_id" in missing and customer_id and "orders_lookup" not in known.resolved:
+    wants_their_order = "order_id" in missing or _order_record_missing(missing, known)
+    if wants_their_order and customer_id and "orders_lookup" not in known.resolved:
         placed: dict[str, Any] = {"customer_id": customer_id}
-        if known.found.period:
+        # "she got it yesterday": a day said of a parcel is not when the order was placed
+        delivered = {"shipped", "delivered"} & set(ORDER_STATES.get(known.target, ()))
+        if known.found.period and not delivered:
             placed["placed_from"] = known.found.period[0].isoformat()
             placed["placed_to"] = known.found.period[1].isoformat()
         return "list_orders", placed
@@ -119,7 +134,8 @@ def lookup_for(
         wanted |= {"sku"}  # the product named in words, to a SKU
     if "sku" in fields and spec.writes and not known.found.skus and product_phrase(text):
         wanted |= {"sku"}  # "check the 30 iPhone 14 128GB midnight that landed in Lyon"
-    if ("warehouse_id" in fields or "stock_level_id" in missing) and WAREHOUSE_HINT.search(text):
+    names_a_site = WAREHOUSE_HINT.search(text) or hits(plain(text).replace("-", " "), known.places)
+    if ("warehouse_id" in fields or "stock_level_id" in missing) and names_a_site:
         wanted.add("warehouse_id")  # optional, but named: "in Lyon", "the Paris warehouse"
     if "stock_level_id" in missing and not known.found.skus:
         wanted.add("sku")  # "the reorder point of the Echo Dot charcoal in Lyon"
@@ -128,14 +144,15 @@ def lookup_for(
     # "ship 3988 with DPD and give me the label": the order the other part of the request gives
     told = [int(n) for n in RECORD_NUMBER.findall(plain(known.context))]
     for name, (tool, _) in BY_ORDER.items():
-        order_id = known.found.ids.get("order_id")
+        order_id = known.found.ids.get("order_id") or known.resolved.get("order_id")
         numbers = known.found.numbers or told
         if not order_id and len(numbers) == 1 and by_order(name, known):
             order_id = numbers[0]  # "her money back for 3962": order 3962
         if name in wanted and order_id and tool not in known.resolved:
             return tool, {"order_id": order_id}
-    if "return_id" in wanted and customer_id and "list_customer_returns" not in known.resolved:
-        return "list_customer_returns", {"customer_id": customer_id}  # "Chloé Perrin's return"
+    for name, tool in BY_CUSTOMER.items():
+        if name in wanted and customer_id and tool not in known.resolved:
+            return tool, {"customer_id": customer_id}  # "Chloé Perrin's return"
     if wanted & {"warehouse_id", "from_warehouse_id", "to_warehouse_id"} and (
         "warehouse_lookup" not in known.resolved
     ):
@@ -161,6 +178,16 @@ def lookup_for(
     return None
 
 
+# The states of the order a tool acts on, when a customer's order is meant without a number
+ORDER_STATES = {
+    "track_shipment": ("shipped",),
+    "mark_delivered": ("shipped",),
+    "send_survey": ("delivered",),
+    "select_carrier": ("paid", "processing"),
+    "create_shipment": ("paid", "processing"),
+    "quote_rates": ("paid", "processing"),
+}
+
 ARTICLE_NOISE = frozenset(
     {"help", "article", "mark", "helpful", "useful", "spot", "on", "archive", "delete", "it",
      "out", "date", "the", "about", "was", "is", "for", "case", "had", "today", "publish"}
@@ -170,6 +197,22 @@ CARD_BRAND = re.compile(r"\b(?:mastercard|visa|amex|cb)\b(?! \d)")
 SAVED_CARD = re.compile(rf"\b(?:on file|saved|stored|registered)\b|{CARD_BRAND.pattern}")
 MARKETPLACE = re.compile(r"\b(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)\b")
 PRONOUN = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its)\b")
+
+
+def _channel_named(lowered: str) -> str | None:
+    """The sales channel a request names ("on Back Market", "his fnac order")."""
+    named = MARKETPLACE.search(lowered)
+    if not named:
+        return None
+    word = named.group(0).replace(" ", "")
+    return {"fnac": "mirakl", "darty": "mirakl"}.get(word, word)
+
+
+def _order_record_missing(missing: list[str], known: Known) -> bool:
+    """Whether a record of an order is missing (its shipment, payment, documents…) and no
+    order is given: "where is Aïcha Dubois's parcel?" is about one of her orders."""
+    order_given = "order_id" in known.found.ids or "order_id" in known.resolved
+    return not order_given and not known.found.numbers and bool(set(BY_ORDER) & set(missing))
 
 
 def _named_earlier(known: Known) -> list[str]:
@@ -297,13 +340,14 @@ def _email_given(customer: dict[str, Any], lowered: str) -> bool:
     return bool(email) and (email in lowered or (bool(domain) and domain in lowered))
 
 
-def resolve(tool: str, result: Any, known: Known) -> None:
-    """Read a look-up's result into known.resolved."""
+def resolve(tool: str, result: Any, known: Known, args: dict[str, Any] | None = None) -> None:
+    """Read a look-up's result (of the call with `args`) into known.resolved."""
     items = result.get("items", result) if isinstance(result, dict) else result
     items = items if isinstance(items, list) else []
     lowered = plain(known.text)
     if tool == "list_customers":
         known.resolved["customer_lookup"] = items
+        known.resolved.setdefault("customers_searched", []).append((args or {}).get("search"))
         # the one customer found, or the one whose full name the request gives
         named = [c for c in items if _full_name(c) and _full_name(c) in lowered]
         chosen = items if len(items) == 1 else named
@@ -340,6 +384,8 @@ def resolve(tool: str, result: Any, known: Known) -> None:
         if tool == "list_order_payments":  # the payment that still holds money, or a hold
             held = [p for p in items if p.get("captured_cents", 0) > p.get("refunded_cents", 0)]
             items = held or [p for p in items if p.get("status") == "authorized"]
+        if tool == "list_surveys":  # the one sent and awaiting its answer
+            items = [s for s in items if s.get("status") == "sent"] or items
         if items:
             known.resolved[name] = items[-1 if tool == "list_order_payments" else 0]["id"]
     elif tool == "get_order" and isinstance(result, dict):
@@ -359,8 +405,20 @@ def resolve(tool: str, result: Any, known: Known) -> None:
         known.resolved["orders_lookup"] = items
         # not shipped yet: the one order a cancellation or a hold can be about
         open_ = [o for o in items if o.get("status") in ("pending", "paid", "processing")]
+        # the order in the state the tool acts on: her parcel is on its way, his survey is due
+        # after delivery; the newest such order (items come newest first)
+        in_state = [o for o in items if o.get("status") in ORDER_STATES.get(known.target, ())]
+        # "the MacBook he bought on Amazon": the order of the channel named
+        channel = _channel_named(lowered)
+        if channel and len(items) > 1:
+            on_channel = [o for o in items if o.get("channel") == channel]
+            in_state = [o for o in in_state if o.get("channel") == channel] or in_state
+            if len(on_channel) == 1:
+                items = on_channel
         if len(items) == 1 or (items and re.search(r"\b(last|latest|most recent)\b", lowered)):
             known.resolved["order_id"] = items[0]["id"]  # newest first
+        elif in_state:
+            known.resolved["order_id"] = in_state[0]["id"]
         elif len(open_) == 1 and re.search(
             r"\b(?:cancel|hold|park|stop|ship|dispatch|send|packed|capture|charge|pay|mark)",
             lowered,
@@ -520,12 +578,13 @@ def product_phrase(text: str, people_too: bool = False) -> str | None:
     """The product a request names the way people write it: 'the JBL Flip 6 black', 'the
     Galaxy S23 refurb' -> 'JBL Flip 6', 'Galaxy S23'."""
     runs = [
-        re.sub(r"^\d{1,3}\s*x? (?=\D)", "", m.group(0))  # "2 MX Master 3S", "30x iPhone 14"
+        re.sub(r"^\d{1,3}\s*x? (?=\D)", "", run)  # "2 MX Master 3S", "30x iPhone 14"
         for m in PRODUCT_PHRASE.finditer(text)
-        if not m.group(0).isdigit()
+        # "The Marshall Emberton II", "Put the": a sentence's capitalised first words go
+        if (run := _without_small_words_before(m.group(0)))
+        and not run.isdigit()
         and not PLACE_BEFORE.search(text[: m.start()])
-        and not re.fullmatch(r"[A-Z0-9-]{6,}", m.group(0))
-        and plain(m.group(0).split()[0]) not in STOP | VERBS
+        and not re.fullmatch(r"[A-Z0-9-]{6,}", run)
     ]
     # a run that is only a person's name is not a product ("Nintendo Switch OLED" is)
     runs = [
@@ -533,6 +592,13 @@ def product_phrase(text: str, people_too: bool = False) -> str | None:
         if len(r) > 2 and not MEASURE.fullmatch(r) and (people_too or r not in person_names(r))
     ]  # fmt: skip
     return max(runs, key=len) if runs else None
+
+
+def _without_small_words_before(run: str) -> str:
+    words = run.split()
+    while words and plain(words[0]) in STOP | VERBS:
+        words.pop(0)
+    return " ".join(words)
 
 
 # A duration, weight or size ("48h", "500g", "30min") or a kind of client ("a B2B client")

@@ -125,7 +125,12 @@ class OfflinePlanner(ToolCallingModel):
         today = utc_now().date()
         request = normalize(PART.sub("", task))
         models = model_words()
-        known = Known(focus, extract(focus, today, models), context=request if part else "")
+        known = Known(
+            focus,
+            extract(focus, today, models),
+            context=request if part else "",
+            places=shop_places(),
+        )
         for name, value in extract(task, today, models).ids.items():
             known.found.ids.setdefault(name, value)
         # the tool is chosen on this turn's words; earlier turns' ids only fill its arguments
@@ -144,13 +149,14 @@ class OfflinePlanner(ToolCallingModel):
         planned = named_tools(focus, own)
         sequence = planned if choice in planned else [choice]
         finished: dict[str, Any] = {}
-        for tool, _, result, ok in done:
+        known.target = sequence[0]
+        for tool, args, result, ok in done:
             if tool in sequence and not ok:
                 return AIMessage(content=write_error(tool, result))
             if tool in sequence:
                 finished[tool] = result
             if ok:
-                resolve(tool, result, known)
+                resolve(tool, result, known, args)
         remaining = [tool for tool in sequence if tool not in finished]
         if not remaining:
             return AIMessage(content="\n\n".join(write_answer(t, finished[t]) for t in sequence))
@@ -169,7 +175,7 @@ class OfflinePlanner(ToolCallingModel):
                     known.resolved[name] = value
             filled = fill(spec, known)
         lookup = lookup_for(filled.missing, known, spec)
-        if lookup and lookup[0] in names and lookup[0] not in [d[0] for d in done]:
+        if lookup and lookup[0] in names and list(lookup) not in [[d[0], d[1]] for d in done]:
             return AIMessage(content="", tool_calls=[_call(*lookup)])
         if filled.missing:
             return AIMessage(content=_question(spec.name, filled.missing, known))
@@ -238,6 +244,8 @@ def shop_places() -> tuple[str, ...]:
         for part in re.split(r"[\s()/,]+", plain(text or ""))
         if len(part) >= 4 and part not in SITE_WORDS
     }
+    # "st priest" for Saint-Priest, "ste foy" for Sainte-Foy
+    words |= {re.sub(r"^saint(e?) ", r"st\1 ", word) for word in words}
     return tuple(sorted(words))
 
 

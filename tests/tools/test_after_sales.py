@@ -519,6 +519,27 @@ def test_record_survey_response_once_for_a_sent_survey(call: Any, sql: Any) -> N
         call("support", "record_survey_response", survey_id=due, score=5, nps=10)
 
 
+def test_list_surveys_finds_a_customers_or_an_orders_survey(call: Any, sql: Any) -> None:
+    customer_id = sql(
+        "SELECT customer_id FROM satisfaction_surveys GROUP BY customer_id"
+        " HAVING COUNT(*) > 1 LIMIT 1"
+    )
+    theirs = call("viewer", "list_surveys", customer_id=customer_id).items
+    assert len(theirs) == sql(
+        "SELECT COUNT(*) FROM satisfaction_surveys WHERE customer_id = :c", c=customer_id
+    )
+    assert {s.customer_id for s in theirs} == {customer_id}
+    assert [s.id for s in theirs] == sorted((s.id for s in theirs), reverse=True)
+    order_id = theirs[0].order_id
+    assert [s.id for s in call("viewer", "list_surveys", order_id=order_id).items] == [
+        theirs[0].id
+    ]
+    sent = call("viewer", "list_surveys", status="sent", limit=200).items
+    assert sent and all(s.status == "sent" for s in sent)
+    with pytest.raises(NotFound):
+        call("viewer", "list_surveys", customer_id=999_999)
+
+
 def test_survey_stats_come_from_the_surveys_sent_in_the_period(call: Any, sql: Any) -> None:
     window = "sent_at >= '2026-10-01' AND sent_at < '2026-11-01'"
     stats = call("viewer", "survey_stats", start="2026-10-01", end="2026-10-31")
