@@ -531,9 +531,7 @@ def test_list_surveys_finds_a_customers_or_an_orders_survey(call: Any, sql: Any)
     assert {s.customer_id for s in theirs} == {customer_id}
     assert [s.id for s in theirs] == sorted((s.id for s in theirs), reverse=True)
     order_id = theirs[0].order_id
-    assert [s.id for s in call("viewer", "list_surveys", order_id=order_id).items] == [
-        theirs[0].id
-    ]
+    assert [s.id for s in call("viewer", "list_surveys", order_id=order_id).items] == [theirs[0].id]
     sent = call("viewer", "list_surveys", status="sent", limit=200).items
     assert sent and all(s.status == "sent" for s in sent)
     with pytest.raises(NotFound):
