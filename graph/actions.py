@@ -84,9 +84,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("listed", "listing", "offers"), ("list_offers",)),
     (("slow", "latency", "how fast", "error rate", "response time"), ("performance_",)),
     (("note", "log"), ("record_", "receive_")),  # "log the return that came back"
-    # "her email is wrong in the system: it's ...", "there's a typo in his name"
-    (("is wrong", "was wrong", "are wrong", "wrong in the system", "typo in", "misspelled",
-      "misspelt", "correct her", "correct his", "correct the", "fix her", "fix his"),
+    # "her email is wrong in the system: it's ..."
+    (("is wrong", "was wrong", "are wrong", "wrong in the system", "correct her", "correct his",
+      "fix her", "fix his"),
      ("update_",)),
     # a product's or an article's status, not a price
     (("archive", "publish", "unpublish", "back to draft", "off the shop"),

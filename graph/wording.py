@@ -170,8 +170,9 @@ def plain(text: str) -> str:
     return ascii_fold(text)
 
 
-def normalize(text: str) -> str:
-    """The request with French shop words, shorthand and typos replaced."""
+def normalize(text: str, names: frozenset[str] = frozenset()) -> str:
+    """The request with French shop words, shorthand and typos replaced. `names` are words
+    the shop uses that no dictionary knows (its brands and models: "fitbit"): never typos."""
     quoted = [match.span() for match in QUOTE.finditer(text)]
     french = is_french(text)
     if french and not quoted:
@@ -194,7 +195,7 @@ def normalize(text: str) -> str:
             return f"{elided}'{translated}" if translated and elided else translated or word
         # in a French sentence an unknown word is French (or has its accents): not a typo
         fixed = FRENCH.get(key) or SHORTHAND.get(key)
-        if not fixed and not french and rest.isascii():
+        if not fixed and not french and rest.isascii() and key not in names:
             fixed = corrected(key)
         if not fixed:
             return word

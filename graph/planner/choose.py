@@ -72,7 +72,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\bhow (?:do|should|can|must) (?:i|we)\b|"
         r"\bhow (?:are|am) (?:we|i) (?:supposed|meant) to\b|"
         r"\bwhat (?:do|should|must) (?:i|we) do\b|"
-        r"\bprocedure\b|\bpolic(?:y|ies)\b|"
+        r"\bprocedure\b|\bpolic(?:y|ies)\b|\b(?:our|the) process\b|\bcan (?:i|we) just\b|"
         r"\b(?:our|the) (?:return|refund|shipping|warranty|delivery) (?:window|policy|deadline|"
         r"period|rules?|terms)\b(?!.*\bset\b)|\bare we allowed\b|"
         r"\b(?:window|deadline|period|duration|length|rules?|terms) (?:de|of|for|on) (?:the |la |"
@@ -134,6 +134,11 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("orders", 0.55, re.compile(  # statuses only orders have
         r"\b(?:move|set|change|put|switch|bump|mark)\b.{0,30}\b(?:to|as|back to|in) "
         r"(?:processing|pending|paid|shipped)\b")),
+    # units of a product held: "how many dualsense cosmic red do we have in marseille?"
+    ("inventory", 0.3, re.compile(
+        r"\bhow many\b(?![^?]*\b(?:orders?|customers?|returns?|points|parcels?|shipments?)\b)"
+        r"[^?]{0,60}\b(?:do we (?:still )?have|have we got|(?:are )?left|in stock|on hand|"
+        r"available|on the shelf)\b")),
     # how an order was paid: "how was order 3996 paid?", "paid by paypal or by card?"
     ("payments", 0.3, re.compile(
         r"\bhow (?:was|were|did|is|has) [^?]{0,40}\bpa(?:id|y)\b|\bpaid (?:by|with|via)\b")),
@@ -268,22 +273,29 @@ MODEL_NAME = re.compile(
 )
 
 
-def without_models(text: str) -> str:
+def without_models(text: str, models: frozenset[str] = frozenset()) -> str:
     """The text with products named by their model's number replaced by "product"; a
-    sentence's first word and a number ("Transfer 3 red…", "Refund 20 €") is an order."""
+    sentence's first word and a number ("Transfer 3 red…", "Refund 20 €") is an order.
+    `models` are the catalogue's words before a model's number, for names typed in lowercase
+    ("fitbit charge 6")."""
 
     def replace(match: re.Match[str]) -> str:
         before = text[: match.start()].rstrip()
         opens = not before or before[-1] in ".!?:;"
         return match.group(0) if opens and len(match.group(0).split()) == 2 else " product "
 
-    return MODEL_NAME.sub(replace, text)
+    def lowercase_model(match: re.Match[str]) -> str:
+        return " product " if plain(match.group(1)) in models else match.group(0)
+
+    text = MODEL_NAME.sub(replace, text)
+    return re.sub(r"\b([a-z]+) \d{1,4}[a-z]?\b", lowercase_model, text) if models else text
 
 
 # A marketplace named as where an order was placed: "his amazon order", "an order on Back
-# Market" are orders of that channel, not work on the marketplace account
+# Market" is an order of that channel, not work on the marketplace account (its orders, to
+# pull in or that failed, are)
 ORDER_CHANNEL = re.compile(
-    r"\b(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)(?= orders?\b)|"
+    r"\b(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)(?= order\b)|"
     r"(?<=\border )(?:(?:placed |made )?(?:on|from|via) )(?:amazon|cdiscount|back ?market|"
     r"refurbed|mirakl|fnac|darty|ebay)\b"
 )
@@ -295,7 +307,8 @@ OTHER_RECORDS = re.compile(
     r"labels?|slips?|returns?|rmas?|warrant(?:y|ies)|claims?|surveys?|offers?|listings?|"
     r"messages?|stock|fraud|score|carriers?|documents?|sync(?:ed|ing)?|alerts?|risks?|"
     r"complaints?|interactions?|points|addresses|inspections?|events?|trail|express|shipping|"
-    r"postage|deliver(?:y|ies)|couriers?|paperwork|docs?)\b"
+    r"postage|deliver(?:y|ies)|couriers?|paperwork|docs?|reservations?|failed|pull|fetch|"
+    r"import)\b"
 )
 WHEN_CLAUSE = re.compile(
     r"\b(?:before|until|once|after|as soon as) (?:it|they|he|she|we|the \w+) [^,.;?!]*"
@@ -305,14 +318,16 @@ BETWEEN = re.compile(
 )
 
 
-def rank_agents(text: str, places: tuple[str, ...] = ()) -> list[tuple[str, float]]:
+def rank_agents(
+    text: str, places: tuple[str, ...] = (), models: frozenset[str] = frozenset()
+) -> list[tuple[str, float]]:
     """Agents by how well they fit a request, best first. Quoted text (a message to send, a
     note to write) is content, not intent, and is left out. `places` are the shop's own
     sites (warehouse names, towns, codes): naming one is a word of the warehouse domain."""
     text = WRITTEN.sub(r"\1", QUOTED.sub(" ", text))
     # an e-mail's domain ("fontaine.fr") is not a setting's key ("returns.window_days"), and
     # a model's name is not a word of a domain ("the Fitbit Charge 6" charges nobody)
-    lowered = plain(without_models(EMAIL.sub(" email ", text))).replace("-", " ")
+    lowered = plain(without_models(EMAIL.sub(" email ", text), models)).replace("-", " ")
     scores = agent_index().scores(text)
     # "someone put 3993 on hold, show me its events": what was done names no action
     untold = re.sub(DONE_ALREADY, " ", lowered)
@@ -380,6 +395,8 @@ DONE_ALREADY = (
 )
 STATED = re.compile(
     rf"{DONE_ALREADY}|"
+    # how things are: "there's a typo in the address on an invoice"
+    r"^\s*there(?:'s| is| are| was| were)\b[^,.;:?!]*|"
     # what a customer says happened: "she says she never got her refund for 3753"
     r"\b(?:says?|said|claims?|claimed|insists?|is complaining|complains?|complained)\b[^,.;?!]*|"
     r"\b(?:fail(?:ed|s)?|unable|refused|forgot) to \w+|\b(?:did not|didn't|never|wasn't|"
@@ -395,7 +412,7 @@ ASKS = re.compile(rf"\s*(?:{QUESTION_OPENERS}|any)\b")
 WH_QUESTION = re.compile(
     rf"\s*(?:{QUESTION_OPENERS})\b(?!\s+(?:about|come)\b|\s+(?:do|can|should) (?:i|we)\b)"
     # whether something can be done: "could we still cancel it?", "is it possible to refund"
-    r"|\s*(?:but |and |so )?(?:can|could) (?:we|i|you) still\b|\s*(?:but |and |so )?"
+    r"|\s*(?:but |and |so )?(?:can|could) (?:we|i|you) (?:still|just)\b|\s*(?:but |and |so )?"
     r"(?:is it|would it be) (?:still )?possible\b|\s*(?:but |and |so )?are we (?:still )?allowed\b"
 )
 
@@ -480,7 +497,8 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
             score -= 0.2
         fields = REGISTRY[name].args_model.model_fields
         required = [n for n, info in fields.items() if info.is_required()]
-        if "customer_id" in required and "customer_id" not in found.ids and person:
+        about_a_customer = "customer" in name and "customer_id" in required
+        if about_a_customer and "customer_id" not in found.ids and person:
             score += 0.05  # "has Jules Guillot ever been flagged?": a tool about one customer
         for parameter in required:
             if parameter.endswith("_id") and parameter in found.ids:

@@ -44,6 +44,7 @@ class Known:
     context: str = ""  # the whole request, when the text is one part of it
     places: tuple[str, ...] = ()  # the shop's sites as merchants name them ("saint priest")
     target: str = ""  # the tool the look-ups work towards
+    catalogue: frozenset[str] = frozenset()  # the words of its brands and product names
 
 
 @dataclass
@@ -177,7 +178,10 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         dotted = re.search(r"(?<![@\w.])([a-z_]+\.[a-z_.]+)(?![\w@])", lowered)
         return dotted.group(1) if dotted else None
     if name in SEARCH_TEXT and (info.is_required() or spec.name.startswith(("search_", "list_"))):
-        return _search_text(text, found, spec)  # not "the search that led to" an article
+        # an article is searched on the whole case: "a customer wants to send headphones back
+        # 38 days after delivery. what does our policy say?"
+        about = known.context if spec.name == "search_articles" and known.context else text
+        return _search_text(about, found, spec)  # not "the search that led to" an article
     if name in ("start", "placed_from") and found.period:
         return found.period[0].isoformat()
     if name in ("end", "placed_to") and found.period:

@@ -60,7 +60,11 @@ def lookup_for(
     # customer's, the next one may be
     searched = known.resolved.get("customers_searched", [])
     names = [n for n in person_names(text) or _named_earlier(known) if n not in searched]
-    found_nobody = known.resolved.get("customer_lookup") == [] and bool(names)
+    found_nobody = (
+        known.resolved.get("customer_lookup") == []
+        and bool(names)
+        and "customer_id" in spec.args_model.model_fields
+    )
     unsearched = names or (known.found.emails and not searched)
     if names_customer and ("customer_lookup" not in known.resolved or found_nobody) and unsearched:
         # a name first: an e-mail in the request may be the new one to record
@@ -245,12 +249,29 @@ def _product_query(wanted: set[str], known: Known, spec: ToolSpec) -> str | None
     for text in (known.text, known.context):
         named = (
             product_phrase(text)
+            or _catalogue_run(text, known.catalogue)  # "flash deal: fitbit charge 6 at 39€"
             or _longest_run(text, noise)  # "the Echo Dot charcoal"
             or product_phrase(text, people_too=True)
         )
         if named:
             return named
     return keywords(known.text, drop=noise)
+
+
+def _catalogue_run(text: str, catalogue: frozenset[str]) -> str | None:
+    """The longest run of the catalogue's own words (and a model's number after them), for a
+    product typed in lowercase: "black friday deal: fitbit charge 6 at 39€" -> "fitbit charge
+    6"."""
+    runs: list[list[str]] = [[]]
+    for word in re.findall(r"[\w'-]+", plain(text)):
+        named = word in catalogue and word not in STOP | VERBS
+        model_number = word.isdigit() and bool(runs[-1]) and len(word) <= 4
+        if named or model_number:
+            runs[-1].append(word)
+        else:
+            runs.append([])
+    best = max(runs, key=len)
+    return " ".join(best) if len(best) >= 2 else None
 
 
 def _longest_run(text: str, drop: set[str] | frozenset[str]) -> str | None:
@@ -314,8 +335,15 @@ def _described_alert(alerts: list[dict[str, Any]], known: Known) -> Any:
     def fit(alert: dict[str, Any]) -> int:
         title = plain(str(alert.get("title", "")))
         title_words = {w.removesuffix("s") for w in re.findall(r"[a-z0-9]{3,}", title)}
-        # a word, or its first four letters inside a SKU ("white cable" in ...CABL-WHIT)
-        score = sum(1 for w in words if w in title_words or (len(w) > 4 and w[:4] in title))
+        # a word, its first four letters inside a SKU ("white cable" in ...CABL-WHIT), or a
+        # SKU's part it starts ("samsung 45w" in SAM-45WSUPERFASTCH)
+        score = sum(
+            1
+            for w in words
+            if w in title_words
+            or (len(w) > 4 and w[:4] in title)
+            or any(t.startswith(w) or w.startswith(t) for t in title_words if len(t) >= 3)
+        )
         score += 3 * any(sku in title for sku in skus)
         if day and plain(f"{day.day:02d} {day:%B}") in title:
             score += 3

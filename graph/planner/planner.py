@@ -83,13 +83,13 @@ class OfflinePlanner(ToolCallingModel):
     # -- supervisor ----------------------------------------------------------------------
 
     def _supervise(self, messages: list[BaseMessage]) -> AIMessage:
-        request = normalize(_last_human(messages))
+        request = normalize(_last_human(messages), catalogue_words())
         if off_topic(request):
             return AIMessage(content=CANNOT)
-        places = shop_places()
+        places, models = shop_places(), model_words()
         calls: list[dict[str, Any]] = []
-        for clause in intents(request, places):
-            agent, score = rank_agents(clause, places)[0]
+        for clause in intents(request, places, models):
+            agent, score = rank_agents(clause, places, models)[0]
             if score < AGENT_FLOOR and names_a_place(clause, places):
                 agent, score = "warehouse", AGENT_FLOOR  # "how did Gennevilliers do?": the site
             if calls and _goes_with_the_last(clause, agent, score):
@@ -97,7 +97,7 @@ class OfflinePlanner(ToolCallingModel):
                 # task, for the agent the two together fit best
                 last = calls[-1]
                 last["args"]["task"] += f"; {clause}"
-                best = rank_agents(last["args"]["task"], places)[0][0]
+                best = rank_agents(last["args"]["task"], places, models)[0][0]
                 if not any(call["name"] == f"ask_{best}" for call in calls):
                     last["name"] = f"ask_{best}"
                 continue
@@ -109,7 +109,7 @@ class OfflinePlanner(ToolCallingModel):
             else:
                 calls.append(_call(f"ask_{agent}", {"task": clause}))
         if not calls:
-            agent, score = rank_agents(request, places)[0]
+            agent, score = rank_agents(request, places, models)[0]
             if score < AGENT_FLOOR:
                 return AIMessage(content=CANNOT)
             calls.append(_call(f"ask_{agent}", {"task": request}))
@@ -121,15 +121,17 @@ class OfflinePlanner(ToolCallingModel):
         task_index = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
         task = str(messages[task_index].content)
         part = PART.search(task)
-        focus = normalize(part.group(1) if part else task)
+        brands = catalogue_words()
+        focus = normalize(part.group(1) if part else task, brands)
         today = utc_now().date()
-        request = normalize(PART.sub("", task))
+        request = normalize(PART.sub("", task), brands)
         models = model_words()
         known = Known(
             focus,
             extract(focus, today, models),
             context=request if part else "",
             places=shop_places(),
+            catalogue=brands,
         )
         for name, value in extract(task, today, models).ids.items():
             known.found.ids.setdefault(name, value)
@@ -253,12 +255,18 @@ def model_words() -> frozenset[str]:
     """The words the catalogue puts before a model's number ("iphone" in "Apple iPhone 14",
     "flip" in "JBL Flip 6"): a number after one names a product, not a record ("cancel her
     iphone 14"). Read from the run's database; empty outside a graph run."""
-    names = _run_rows(select(Product.name))
     return frozenset(
         plain(match.group(1))
-        for name in names
+        for name in _run_rows(select(Product.name))
         for match in re.finditer(r"([A-Za-z]+)\s+\d", name or "")
     )
+
+
+def catalogue_words() -> frozenset[str]:
+    """The words of the catalogue's brands and product names ("fitbit", "dualsense"): names,
+    not typos of dictionary words. Read from the run's database; empty outside a graph run."""
+    rows = _run_rows(select(Product.brand, Product.name))
+    return frozenset(word for row in rows for word in re.findall(r"[a-z]+", plain(" ".join(row))))
 
 
 def _run_rows(statement: Any) -> list[Any]:
@@ -280,7 +288,9 @@ def names_a_place(text: str, places: tuple[str, ...]) -> bool:
     return bool(places) and hits(plain(text).replace("-", " "), places) > 0
 
 
-def intents(request: str, places: tuple[str, ...] = ()) -> list[str]:
+def intents(
+    request: str, places: tuple[str, ...] = (), models: frozenset[str] = frozenset()
+) -> list[str]:
     """The request's intents: its clauses, or its two halves around an "and" when each half
     clearly belongs to a different agent ("defect rate of product 1 and the capacity of
     warehouse 1")."""
@@ -293,9 +303,12 @@ def intents(request: str, places: tuple[str, ...] = ()) -> list[str]:
     if len(halves) == 2 and MEASURE_OF_IT.fullmatch(plain(halves[1]).strip(" ?")):
         return clauses  # "… and how much revenue": a measure of the same thing
     if len(halves) == 2 and all(len(half.split()) >= 3 for half in halves):
-        (first, first_score), (second, second_score) = (rank_agents(h, places)[0] for h in halves)
+        (first, first_score), (second, second_score) = (
+            rank_agents(h, places, models)[0] for h in halves
+        )
         if first != second and min(first_score, second_score) >= SPLIT_FLOOR:
-            return halves
+            # "can I just delete it and make a new one?": both halves are asked
+            return [f"{halves[0]}?", halves[1]] if request.rstrip().endswith("?") else halves
     return clauses
 
 
