@@ -15,7 +15,7 @@ from graph.actions import (
     hits,
     tool_words,
 )
-from graph.planner.extract import EMAIL, VERBS, Found, person_names, plain
+from graph.planner.extract import EMAIL, VERBS, Found, barcodes, person_names, plain
 from graph.planner.fill import ORDER_RECORDS
 from graph.router import QUOTED, WRITTEN, agent_index
 
@@ -25,7 +25,8 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
     "orders": ("commande", "cancel", "cancelled", "placed", "unpaid", "checkout", "ordered",
                "bought", "purchased", "hold"),
     "products": ("product", "catalogue", "catalog", "price", "priced", "variant", "category",
-                 "carry", "best seller", "bestseller", "best-selling", "brand", "archive"),
+                 "carry", "best seller", "bestseller", "best-selling", "brand", "archive",
+                 "barcode", "ean"),
     "marketplace": ("marketplace", "amazon", "cdiscount", "backmarket", "back market", "ebay",
                     "refurbed", "mirakl", "fnac", "offer", "buyer", "sync", "listed", "listing",
                     "buffer", "connection", "reply"),
@@ -348,6 +349,7 @@ def rank_agents(
     # "send 2 teal JBL Flip 6 from Paris to Lyon": stock moved between two of the shop's sites
     between = BETWEEN.search(lowered)
     transfer = bool(between) and all(hits(w, places) for w in between.groups())
+    barcode = bool(barcodes(text))
     ranked = []
     for agent, similarity in zip(scores.agents, scores.combined, strict=True):
         said = hits(
@@ -364,6 +366,8 @@ def rank_agents(
             score += 0.25 if len(named[0]) == 1 and named[0][0] in tools else 0.1
         if agent == "customers" and person:
             score += 0.12
+        if agent == "products" and barcode:
+            score += 0.2  # "a customer sent me the barcode 3760000002349": a product
         if agent == "orders" and ORDERS_NAMED.search(told) and not OTHER_RECORDS.search(told):
             score += 0.15
         if agent == "inventory" and transfer:
@@ -459,7 +463,11 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
     from tools.base import REGISTRY
 
     lowered = plain(text)
-    similarity = agent_index().tool_similarity(text, tool_names)
+    # "someone put 3998 on hold today, show me what happened": what was done already is no
+    # likeness to the tools that do it
+    similarity = agent_index().tool_similarity(
+        re.sub(DONE_ALREADY, " ", text, flags=re.I) or text, tool_names
+    )
     asked = actions(STATED.sub(" ", lowered))
     # a verb the request only states names no write ("failed to sync"), but still a read
     # ("why is there stock reserved?")

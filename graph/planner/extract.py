@@ -127,12 +127,9 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
     for match in PHONE.finditer(text):
         if not _overlaps(match.span(), claimed):
             claim(match)
-    for match in BARCODE.finditer(text):
-        said = BARCODE_WORDS.search(text[max(0, match.start() - 40) : match.start()])
-        code = match.group(0)
-        if gtin_valid(code) and (said or not _luhn_valid(code)):
-            found.eans.append(code)
-            claim(match)
+    for match in barcodes(text):
+        found.eans.append(match.group(0))
+        claim(match)
     for match in CARD.finditer(text):
         digits = re.sub(r"\D", "", match.group(0))
         if 13 <= len(digits) <= 19 and not _overlaps(match.span(), claimed):
@@ -182,6 +179,17 @@ WORD_BEFORE = re.compile(r"(^|\s)([A-Za-z]+)\s+$")
 NUMBER_BEFORE = re.compile(r"(?:^|\s)(\d{1,4})\s+$")
 # A model's code of letters and digits right before a number: "S23 256", "XM5 2"
 MODEL_CODE_BEFORE = re.compile(r"(?:^|\s)(?=[A-Za-z]*\d)(?=\w*[A-Za-z])\w{2,6}\s+$")
+
+
+def barcodes(text: str) -> list[re.Match[str]]:
+    """The products' barcodes a text gives: a valid check digit, and a barcode named before
+    it or a number no card could have."""
+    found = []
+    for match in BARCODE.finditer(text):
+        said = BARCODE_WORDS.search(text[max(0, match.start() - 40) : match.start()])
+        if gtin_valid(match.group(0)) and (said or not _luhn_valid(match.group(0))):
+            found.append(match)
+    return found
 
 
 def _luhn_valid(digits: str) -> bool:

@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from graph.assistant import Assistant
@@ -10,7 +11,7 @@ from graph.planner.choose import rank_agents
 from graph.planner.planner import intents
 from graph.results import TurnResult
 from tests.tools.conftest import actor
-from tools.base import run_tool
+from tools.base import REGISTRY, run_tool
 
 
 def proposed(result: TurnResult, tool: str) -> dict[str, Any]:
@@ -381,3 +382,104 @@ def test_a_length_of_time_is_read_in_any_unit() -> None:
     assert _duration("block it for 2 weeks", 1440) == 14
     assert _duration("over the last 24 hours", 60) == 24
     assert _duration("for 90 minutes", 60) is None  # not a whole number of hours
+
+
+def _only_one_named(engine: Engine, first: str, last: str) -> bool:
+    found = run_tool(engine, actor("admin"), "list_customers", {"search": f"{first} {last}"})
+    return len(found.items) == 1
+
+
+def test_a_customers_parcel_is_found_through_their_orders(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    def newest_shipped(order: Any) -> bool:
+        theirs = run_tool(
+            seeded_engine, actor("admin"), "list_orders", {"customer_id": order.customer_id}
+        ).items
+        return next(o for o in theirs if o.status == "shipped").id == order.id
+
+    shipped = run_tool(seeded_engine, actor("admin"), "list_orders", {"status": "shipped"}).items
+    order = next(
+        o for o in shipped
+        if newest_shipped(o) and _only_one_named(seeded_engine, *o.customer_name.split(" ", 1))
+    )  # fmt: skip
+    [shipment] = run_tool(
+        seeded_engine, actor("admin"), "list_shipments", {"order_id": order.id}
+    ).items
+
+    result = assistant.ask(actor("admin"), f"{order.customer_name} is asking where her parcel is")
+
+    assert [c.tool for c in result.tool_calls] == [
+        "list_customers", "list_orders", "list_shipments", "track_shipment"
+    ]  # fmt: skip
+    assert result.tool_calls[-1].args == {"shipment_id": shipment.id}
+
+
+def test_a_question_of_what_could_be_done_never_writes(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    processing = run_tool(seeded_engine, actor("admin"), "list_orders", {"status": "processing"})
+    order_id = processing.items[0].id
+
+    for question in (
+        f"don't touch it yet, but if the customer of {order_id} asks tomorrow, could we still "
+        "cancel it?",
+        f"someone put order {order_id} on hold today, I want to see what happened",
+        f"can we still issue a credit note on order {order_id} or is something missing?",
+    ):
+        result = assistant.ask(actor("admin"), question)
+        assert result.pending_approval is None, question
+        writes = [c.tool for c in result.tool_calls if REGISTRY[c.tool].writes]
+        assert writes == [], question
+    with seeded_engine.connect() as connection:
+        status, held_at = connection.execute(
+            sa.text("SELECT status, held_at FROM orders WHERE id = :id"), {"id": order_id}
+        ).one()
+    assert (status, held_at) == ("processing", None)
+
+
+def test_a_survey_answer_given_by_phone_is_recorded_on_their_survey(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    def the_one_to_answer(survey: Any) -> bool:
+        theirs = run_tool(
+            seeded_engine, actor("admin"), "list_surveys", {"customer_id": survey.customer_id}
+        ).items
+        return [s.id for s in theirs if s.status == "sent"] == [survey.id]
+
+    sent = run_tool(seeded_engine, actor("admin"), "list_surveys", {"status": "sent"}).items
+    customers = {
+        s.id: run_tool(
+            seeded_engine, actor("admin"), "get_customer", {"customer_id": s.customer_id}
+        )
+        for s in sent[:20]
+    }
+    survey = next(
+        s for s in sent[:20]
+        if the_one_to_answer(s)
+        and _only_one_named(seeded_engine, customers[s.id].first_name, customers[s.id].last_name)
+    )  # fmt: skip
+    customer = customers[survey.id]
+
+    result = assistant.ask(
+        actor("admin"),
+        f"{customer.first_name} {customer.last_name} answered her satisfaction survey by phone: "
+        "4 out of 5, would recommend us 9/10",
+    )
+
+    assert result.tool_calls[-1].tool == "record_survey_response"
+    assert result.tool_calls[-1].args == {"survey_id": survey.id, "score": 4, "nps": 9}
+
+
+def test_a_barcode_is_looked_up_in_the_catalogue(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    hit = run_tool(seeded_engine, actor("admin"), "search_products", {"query": "JBL Flip 6"})
+    product = hit.items[0]
+    variant = run_tool(seeded_engine, actor("admin"), "get_product", {"product_id": product.id})
+    ean = variant.variants[0].ean
+
+    result = assistant.ask(actor("admin"), f"a customer sent me the barcode {ean}, what is it?")
+
+    assert [(c.tool, c.args) for c in result.tool_calls] == [("search_products", {"query": ean})]
+    assert product.name in result.answer
