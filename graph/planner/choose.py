@@ -140,12 +140,18 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\bhow many\b(?![^?]*\b(?:orders?|customers?|returns?|points|parcels?|shipments?)\b)"
         r"[^?]{0,60}\b(?:do we (?:still )?have|have we got|(?:are )?left|in stock|on hand|"
         r"available|on the shelf)\b")),
+    # money given back: "give her 20€ back as a goodwill gesture"
+    ("payments", 0.3, re.compile(
+        r"\b\d+(?:[.,]\d+)? ?(?:euros?|eur) back\b|\bgoodwill gesture\b")),
     # how an order was paid: "how was order 3996 paid?", "paid by paypal or by card?"
     ("payments", 0.3, re.compile(
         r"\bhow (?:was|were|did|is|has) [^?]{0,40}\bpa(?:id|y)\b|\bpaid (?:by|with|via)\b")),
     # a category's risk assessed: "fraud risk over the last 90 days", "stock-out risk"
     ("risk", 0.3, re.compile(
         r"\b(?:fraud|refunds?|stock|stock ?outs?|cancell?ations?|marketplace) risks?\b")),
+    # a parcel coming back: "Lucas Benoît's parcel is back at the warehouse"
+    ("after_sales", 0.25, re.compile(
+        r"\b(?:parcel|package|box|it|they)(?:'s| is| are| came| got)? back (?:at|in|to)\b")),
     # returns still running, or a person's: "does Isabelle Robin have returns open?"
     ("after_sales", 0.25, re.compile(
         r"\b(?:open|pending|ongoing|in progress) returns?\b|\breturns? (?:still )?(?:open|"
@@ -307,7 +313,7 @@ OTHER_RECORDS = re.compile(
     r"\b(?:payments?|transactions?|refunds?|parcels?|shipments?|packages?|invoices?|credit notes?|"
     r"labels?|slips?|returns?|rmas?|warrant(?:y|ies)|claims?|surveys?|offers?|listings?|"
     r"messages?|stock|fraud|score|carriers?|documents?|sync(?:ed|ing)?|alerts?|risks?|"
-    r"complaints?|interactions?|points|addresses|inspections?|events?|trail|express|shipping|"
+    r"complain\w*|interactions?|points|addresses|inspections?|events?|trail|express|shipping|"
     r"postage|deliver(?:y|ies)|couriers?|paperwork|docs?|reservations?|failed|pull|fetch|"
     r"import)\b"
 )
@@ -393,8 +399,10 @@ LOOKED_UP = frozenset(
 # refund went through", "why did the payment fail": the verbs there name no action.
 # What was done already, to the end of what is told: "someone put 3993 on hold today, ..."
 DONE_ALREADY = (
-    r"\b(?:i|we|someone|somebody|they|he|she|a colleague) (?:already |just )?(?:put|set|kept|"
-    r"reserved|held|made|sent|created|booked|cancell?ed|blocked|refunded|placed|changed) \w+"
+    r"\b(?:(?:i|we|someone|somebody|they|he|she|a colleague) (?:already |just )?(?:put|set|kept|"
+    r"reserved|held|made|sent|created|booked|cancell?ed|blocked|refunded|placed|changed)|"
+    # what the customer did: "the two cases she just received"
+    r"(?:she|he|they) (?:already |just )?(?:received|got|bought|ordered|paid))\b"
     r"[^,.;:?!]*?(?=[,.;:?!]|\b(?:and|but|so|then|now)\b|$)"
 )
 STATED = re.compile(

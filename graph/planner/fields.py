@@ -234,8 +234,9 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
         return person_part(name, text)
     if name == "full_name" and (names := person_names(text)):
         return names[0]
-    if name == "company" and (firm := COMPANY.search(text)):
-        return firm.group(1) or firm.group(2)
+    if name == "company":  # "Camille Fontaine from Atelier Fontaine", "her company: 'X SARL'"
+        firm = COMPANY.search(text)
+        return (firm.group(1) or firm.group(2)) if firm else quoted_for(name, text)
     if name == "subject" and (
         about := re.search(
             r"\b(?:about|regarding|asking|asked|complain(?:ed|s|ing)?(?: that)?)\s+([^,.;]+)", text

@@ -18,6 +18,7 @@ from graph.planner.fields import (
     field_value,
     message_body,
     quantity,
+    quoted_for,
 )
 from graph.router import WRITTEN
 from tools.base import ToolSpec
@@ -25,6 +26,7 @@ from tools.base import ToolSpec
 FREE_TEXT = (
     "reason", "note", "resolution", "fault_description", "comment", "detail", "notes", "subject"
 )  # fmt: skip
+TEXT_FIELDS = frozenset({"title", "name", "body", "subject"})  # a thing's own text
 ASIDES = ("note", "notes", "comment", "detail")  # extras a request gives in those words
 SEARCH_TEXT = ("query", "search")
 FILLED_BY_GRAPH = ("idempotency_key",)  # derived from the thread and the tool call
@@ -154,8 +156,11 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
             return told if told and not actions(plain(told)) else None
         quoted = [next(g for g in m.groups() if g) for m in QUOTED_VALUE.finditer(text)]
         fields = spec.args_model.model_fields
-        if name in ASIDES and quoted and not {"title", "name", "body", "subject"} & set(fields):
-            return quoted[0]  # 'score 2, nps 3, "the box was crushed"': what they said
+        # 'score 2, nps 3, "the box was crushed"': what they said, unless the quote is another
+        # field's ("put 'Faure Design SARL' as her company")
+        labelled = "company" in fields and quoted_for("company", text) is not None
+        if name in ASIDES and quoted and not labelled and not TEXT_FIELDS & set(fields):
+            return quoted[0]
         said = SAID.search(text)
         if name == "comment" and said:
             return said.group(1).strip(" .!")  # "4 out of 5, said the delivery was slow"

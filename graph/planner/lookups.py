@@ -187,6 +187,9 @@ ORDER_STATES = {
     "track_shipment": ("shipped",),
     "mark_delivered": ("shipped",),
     "send_survey": ("delivered",),
+    "request_return": ("delivered",),
+    "refund_payment": ("paid", "processing", "shipped", "delivered"),  # one that took money
+    "file_warranty_claim": ("delivered",),
     "select_carrier": ("paid", "processing"),
     "create_shipment": ("paid", "processing"),
     "quote_rates": ("paid", "processing"),
