@@ -77,7 +77,10 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("best seller", "bestseller", "best-selling", "top selling", "sold the most"),
      ("product_analytics",)),
     (("adjust", "adjustment", "write off", "missing", "damaged", "stock count", "came up short",
-      "short on"), ("record_movement",)),
+      "short on", "crushed", "got broken", "out of the stock", "out of stock count"),
+     ("record_movement",)),
+    (("where have we got", "where do we have", "which warehouses have", "which sites have",
+      "in which warehouse", "in which warehouses"), ("product_availability",)),
     (("send back", "bring back", "wants to return", "return request"), ("request_return",)),
     (("reserved", "set aside for"), ("list_reservations",)),
     (("defect rate", "quality metrics", "failure rate"), ("product_quality_metrics",)),
@@ -235,6 +238,9 @@ STATE_WORDS = frozenset(
 CARD_EXPIRY = re.compile(r"\bexp(?:ires?|iry|iring|\.)?\s*:?\s*(?:on |in )?\d{1,2}\s*/\s*\d{2,4}")
 # "score 2, nps 3": values given, not a score or an NPS to compute
 SCORE_GIVEN = re.compile(r"\b(?:nps|score|rating)\s*(?:of\s*)?:?\s*\d+(?:\s*/\s*\d+)?")
+SENT_OVER = re.compile(
+    r"\b(?:send|ship|bring|move)\b[^.;?]{0,30}?\b(?:over|down|up|across)\b[^.;?]{0,20}?\bfrom\b"
+)
 # A customer's answer to a survey, given as marks: "her survey: 4 out of 5, 9/10", "3 stars"
 SURVEY_MARKS = re.compile(
     r"\b(?:survey|questionnaire|nps|rated|gave)\b[^.?!]{0,60}?"
@@ -383,6 +389,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((0, -1, ("update_rate",)))
     if between := BETWEEN_PLACES.search(lowered):  # "send 2 from Paris to Lyon"
         found.append((between.start(), -1, ("transfer_",)))
+    if over := SENT_OVER.search(lowered):  # "Lyon is almost out, send 3 over from Paris"
+        found.append((over.start(), -1, ("transfer_",)))
     if SHOP_AT_LARGE.match(lowered):  # "how are we doing today?": the dashboard
         found.append((0, -1, ("dashboard_metrics",)))
     if counted := COUNTED.search(lowered):  # "only 1 on the shelf, the system says 8"

@@ -19,6 +19,12 @@ from core.text import ascii_fold
 
 FRENCH = {
     "commande": "order", "commandes": "orders", "cde": "order",
+    "rouge": "red", "rouges": "red", "noir": "black", "noire": "black", "noirs": "black",
+    "noires": "black", "blanc": "white", "blanche": "white", "blancs": "white",
+    "blanches": "white", "bleu": "blue", "bleue": "blue", "bleus": "blue", "bleues": "blue",
+    "vert": "green", "verte": "green", "verts": "green", "vertes": "green", "gris": "grey",
+    "grise": "grey", "rose": "pink", "roses": "pink", "jaune": "yellow", "jaunes": "yellow",
+    "violet": "purple", "violette": "purple", "manette": "controller", "manettes": "controllers",
     "canal": "channel", "canaux": "channels", "declinaison": "variant",
     "declinaisons": "variants", "sortir": "show",
     "entrepot": "warehouse", "entrepots": "warehouses", "depot": "warehouse",

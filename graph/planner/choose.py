@@ -320,6 +320,10 @@ OTHER_RECORDS = re.compile(
 WHEN_CLAUSE = re.compile(
     r"\b(?:before|until|once|after|as soon as) (?:it|they|he|she|we|the \w+) [^,.;?!]*"
 )
+SENT_FROM = re.compile(
+    r"\b(?:send|move|ship|transfer|bring)\b[^.;?]{0,40}?\b(?:from|out of) ([a-z][a-z -]{2,30}?)"
+    r"(?=$|[,.;?!]| then\b| and\b)"
+)
 BETWEEN = re.compile(
     r"\bfrom ([a-z][a-z -]{2,30}?) to ([a-z][a-z -]{2,30}?)(?=$|[,.;?!]| then\b| and\b)"
 )
@@ -355,6 +359,10 @@ def rank_agents(
     # "send 2 teal JBL Flip 6 from Paris to Lyon": stock moved between two of the shop's sites
     between = BETWEEN.search(lowered)
     transfer = bool(between) and all(hits(w, places) for w in between.groups())
+    # "Lyon is almost out of the teal Flip 6, send 3 over from Paris": to the other site named
+    sent_over = SENT_FROM.search(lowered)
+    if sent_over and hits(sent_over.group(1), places):
+        transfer = transfer or hits(lowered.replace(sent_over.group(0), " "), places) > 0
     barcode = bool(barcodes(text))
     ranked = []
     for agent, similarity in zip(scores.agents, scores.combined, strict=True):

@@ -267,6 +267,8 @@ def _catalogue_run(text: str, catalogue: frozenset[str]) -> str | None:
     6"."""
     runs: list[list[str]] = [[]]
     for word in re.findall(r"[\w'-]+", plain(text)):
+        if word not in catalogue and word.removesuffix("s") in catalogue:
+            word = word.removesuffix("s")  # "2 charcoal echo dots": the catalogue's "dot"
         named = word in catalogue and word not in STOP | VERBS
         model_number = word.isdigit() and bool(runs[-1]) and len(word) <= 4
         if named or model_number:
@@ -521,9 +523,18 @@ def resolve(tool: str, result: Any, known: Known, args: dict[str, Any] | None = 
         if len(named) == 1:
             known.resolved["warehouse_id"] = named[0]["id"]
         elif len(named) == 2 and "from_warehouse_id" not in known.resolved:
-            first, second = sorted(named, key=lambda w: _position(lowered, w))
+            # the site stock leaves from is the one said after "from" ("Lyon is almost out,
+            # send 3 over from Paris"), else the first one named ("Paris to Lyon")
+            first, second = sorted(
+                named, key=lambda w: (not _said_after_from(lowered, w), _position(lowered, w))
+            )
             known.resolved["from_warehouse_id"] = first["id"]
             known.resolved["to_warehouse_id"] = second["id"]
+
+
+def _said_after_from(lowered: str, warehouse: dict[str, Any]) -> bool:
+    before = lowered[: max(_position(lowered, warehouse), 0)].rstrip()
+    return before.endswith(("from", "out of", "from the", "depuis"))
 
 
 def _refunds_a_line(spec: ToolSpec, known: Known) -> bool:

@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 
 from agents import AGENT_SPECS, agent_of
 from db.base import utc_now
-from db.models import Product, Warehouse
+from db.models import Product, ProductVariant, Warehouse
 from graph.actions import actions, hits, tool_words
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
@@ -263,10 +263,10 @@ def model_words() -> frozenset[str]:
 
 
 def catalogue_words() -> frozenset[str]:
-    """The words of the catalogue's brands and product names ("fitbit", "dualsense"): names,
+    """The words of the catalogue's brands and variants' names ("fitbit", "dualsense"): names,
     not typos of dictionary words. Read from the run's database; empty outside a graph run."""
-    rows = _run_rows(select(Product.brand, Product.name))
-    return frozenset(word for row in rows for word in re.findall(r"[a-z]+", plain(" ".join(row))))
+    names = [*_run_rows(select(Product.brand)), *_run_rows(select(ProductVariant.name))]
+    return frozenset(word for name in names for word in re.findall(r"[a-z]+", plain(name or "")))
 
 
 def _run_rows(statement: Any) -> list[Any]:
