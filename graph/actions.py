@@ -133,6 +133,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "what do we do", "what should we do"), ("search_",)),
     (("anomaly", "anomalies", "unusual", "spike", "abnormal", "strange", "weird", "odd"),
      ("detect_",)),
+    (("on the blocklist", "on the blacklist", "to the blocklist", "to the blacklist",
+      "on our blocklist"), ("block_",)),  # "put 185.220.101.34 on the blocklist"
     (("unblock", "whitelist", *(f"{verb} {which} {noun}" for verb in ("lift", "remove", "end")
                                  for which in ("the", "that", "this", "a", "his", "her", "their")
                                  for noun in ("block", "ban"))),
@@ -238,6 +240,8 @@ STATE_WORDS = frozenset(
 CARD_EXPIRY = re.compile(r"\bexp(?:ires?|iry|iring|\.)?\s*:?\s*(?:on |in )?\d{1,2}\s*/\s*\d{2,4}")
 # "score 2, nps 3": values given, not a score or an NPS to compute
 SCORE_GIVEN = re.compile(r"\b(?:nps|score|rating)\s*(?:of\s*)?:?\s*\d+(?:\s*/\s*\d+)?")
+# Why a person is blocked (an e-mail or an IP is looked up in the block list instead)
+WHY_BLOCKED = re.compile(r"\bwhy\b(?![^?]*(?:@|\d+\.\d+\.\d+))[^?]{0,40}\bblocked\b")
 SENT_OVER = re.compile(
     r"\b(?:send|ship|bring|move)\b[^.;?]{0,30}?\b(?:over|down|up|across)\b[^.;?]{0,20}?\bfrom\b"
 )
@@ -389,6 +393,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((0, -1, ("update_rate",)))
     if between := BETWEEN_PLACES.search(lowered):  # "send 2 from Paris to Lyon"
         found.append((between.start(), -1, ("transfer_",)))
+    if why := WHY_BLOCKED.search(lowered):  # "why is Valérie Roux blocked?": her history
+        found.append((why.start(), -1, ("customer_fraud_history",)))
     if over := SENT_OVER.search(lowered):  # "Lyon is almost out, send 3 over from Paris"
         found.append((over.start(), -1, ("transfer_",)))
     if SHOP_AT_LARGE.match(lowered):  # "how are we doing today?": the dashboard

@@ -76,7 +76,9 @@ def split_intents(text: str) -> list[str]:
             joint = " " if merged[-1].endswith("?") else ". "
             merged[-1] = f"{merged[-1]}{joint}{clause}"  # "where is order 12? the buyer's angry"
             continue
-        if merged and MEASURE_OF_IT.fullmatch(plain(clause).strip(" ?")):
+        if merged and EXAMPLE.match(plain(clause)):
+            merged[-1] = f"{merged[-1]}, {clause}"  # "… already fixed? like the sync thing"
+        elif merged and MEASURE_OF_IT.fullmatch(plain(clause).strip(" ?")):
             merged[-1] = f"{merged[-1]} and {clause}"  # "… and how much revenue": the same
         else:
             merged.append(clause)
@@ -103,6 +105,8 @@ SUBORDINATE = re.compile(
 )
 
 
+# An example of what the clause before asks about: "like the cdiscount sync thing last month"
+EXAMPLE = re.compile(r"\s*(?:like|such as|e\.?g\.?|for example|for instance)\b")
 # A measure asked of what the clause before names: "how many amazon orders this month and how
 # much revenue?"
 MEASURE_OF_IT = re.compile(

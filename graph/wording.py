@@ -25,6 +25,7 @@ FRENCH = {
     "vert": "green", "verte": "green", "verts": "green", "vertes": "green", "gris": "grey",
     "grise": "grey", "rose": "pink", "roses": "pink", "jaune": "yellow", "jaunes": "yellow",
     "violet": "purple", "violette": "purple", "manette": "controller", "manettes": "controllers",
+    "bloquee": "blocked", "bloquees": "blocked", "bloques": "blocked",
     "canal": "channel", "canaux": "channels", "declinaison": "variant",
     "declinaisons": "variants", "sortir": "show",
     "entrepot": "warehouse", "entrepots": "warehouses", "depot": "warehouse",

@@ -17,7 +17,7 @@ from graph.actions import (
 )
 from graph.planner.extract import EMAIL, VERBS, Found, barcodes, person_names, plain
 from graph.planner.fill import ORDER_RECORDS
-from graph.router import QUOTED, WRITTEN, agent_index
+from graph.router import EXAMPLE, QUOTED, WRITTEN, agent_index
 
 # Words that point to a domain. A hit adds to the embedding score; two hits more. "order" is
 # left out: it names the context of most requests (an order's invoice, payments, returns).
@@ -63,7 +63,7 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
                 "spot check", "audit", "scratched"),
     "monitoring": ("health", "heartbeat", "system alert", "latency", "uptime", "errors",
                    "is comptoir", "status of the system", "slow", "down", "agent", "event",
-                   "response time", "on fire", "system"),
+                   "response time", "on fire", "system", "incident"),
 }  # fmt: skip
 
 MARKETPLACES = r"(?:amazon|cdiscount|back ?market|ebay|fnac|refurbed|mirakl)\b"
@@ -146,6 +146,10 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     # how an order was paid: "how was order 3996 paid?", "paid by paypal or by card?"
     ("payments", 0.3, re.compile(
         r"\bhow (?:was|were|did|is|has) [^?]{0,40}\bpa(?:id|y)\b|\bpaid (?:by|with|via)\b")),
+    # a scan for what is abnormal: "scan the last 30 days for anything abnormal: revenue, ..."
+    ("risk", 0.35, re.compile(
+        r"\bscan\b.{0,40}\b(?:abnormal|unusual|anomal\w*|weird|odd)\b|"
+        r"\banything (?:abnormal|unusual|weird|odd)\b")),
     # a category's risk assessed: "fraud risk over the last 90 days", "stock-out risk"
     ("risk", 0.3, re.compile(
         r"\b(?:fraud|refunds?|stock|stock ?outs?|cancell?ations?|marketplace) risks?\b")),
@@ -298,6 +302,9 @@ def without_models(text: str, models: frozenset[str] = frozenset()) -> str:
     return re.sub(r"\b([a-z]+) \d{1,4}[a-z]?\b", lowercase_model, text) if models else text
 
 
+EXAMPLE_GIVEN = re.compile(
+    r"(?:[,?;]|\.\.\.)\s*(?:like|such as|e\.?g\.?|for example|for instance)\b[^.;?]*"
+)
 # A marketplace named as where an order was placed: "his amazon order", "an order on Back
 # Market" is an order of that channel, not work on the marketplace account (its orders, to
 # pull in or that failed, are)
@@ -341,7 +348,8 @@ def rank_agents(
     lowered = plain(without_models(EMAIL.sub(" email ", text), models)).replace("-", " ")
     scores = agent_index().scores(text)
     # "someone put 3993 on hold, show me its events": what was done names no action
-    untold = re.sub(DONE_ALREADY, " ", lowered)
+    # "any incidents already fixed? like the cdiscount sync thing": an example, not the topic
+    untold = EXAMPLE_GIVEN.sub(" ", re.sub(DONE_ALREADY, " ", lowered))
     named = actions(untold)
     # "stop her order before it leaves the warehouse": the clause that says when is no domain
     told = WHEN_CLAUSE.sub(" ", untold)
@@ -456,7 +464,9 @@ def asks_only(lowered: str) -> bool:
     for clause in clauses:
         question = WH_QUESTION.match(clause) is not None or EITHER_OR.search(clause) is not None
         words = clause.split()
-        about_it = bool(asked) and asked[-1] and len(words) <= 3 and not set(words) & ORDERING
+        short = len(words) <= 3 and not set(words) & ORDERING
+        # "... already fixed? like the cdiscount sync thing": an example of what was asked
+        about_it = bool(asked) and asked[-1] and (short or EXAMPLE.match(clause) is not None)
         asked.append(question or about_it)
     rest = [c for c, question in zip(clauses, asked, strict=True) if not question]
     return any(asked) and not any(actions(STATED.sub(" ", c)) for c in rest)

@@ -232,9 +232,20 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
     if choices:
         return _choice(name, choices, lowered)
     if typing.get_origin(kind) is list and (options := _choices(typing.get_args(kind)[0])):
-        named = [c for c in options if _names_choice(c, lowered)]
+        # "revenue, refunds, cancellations, stock": each names a value by its own word
+        named = [c for c in options if _names_choice(c, lowered) or _names_its_word(c, lowered)]
         return named or None
     return None
+
+
+GENERIC_PARTS = frozenset({"rate", "daily", "count", "total", "number"})
+
+
+def _names_its_word(choice: str, lowered: str) -> bool:
+    """Whether the request says the word that tells this value apart ("refunds" for
+    refund_rate, "stock" for stock_movements)."""
+    parts = [p for p in choice.split("_") if p not in GENERIC_PARTS and len(p) >= 4]
+    return any(re.search(rf"\b{re.escape(p[:5])}", lowered) for p in parts)
 
 
 def _lines(spec: ToolSpec, known: Known) -> list[dict[str, Any]] | None:
