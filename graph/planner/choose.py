@@ -423,6 +423,8 @@ DONE_ALREADY = (
 )
 STATED = re.compile(
     rf"{DONE_ALREADY}|"
+    # a request someone sent: "Clara Guillot sent a GDPR erasure request by email"
+    r"\b(?:sent|made|filed|submitted|opened) (?:us |me )?an? [^,.;:?!]*\brequest\b[^,.;:?!]*|"
     # how things are: "there's a typo in the address on an invoice"
     r"^\s*there(?:'s| is| are| was| were)\b[^,.;:?!]*|"
     # what a customer says happened: "she says she never got her refund for 3753"
@@ -450,6 +452,7 @@ ORDERING = VERBS | frozenset(
     """ship book hold charge print close open pay reply put move make do go issue raise lower
     drop email call""".split()  # noqa: SIM905
 )
+WISH = re.compile(r"\b(?:wants?|would like|'d like|wishes) to\b")
 # "can we erase her right away or is something blocking it?": a choice between two answers
 EITHER_OR = re.compile(r"\bor (?:is|are|was|were|does|do|did|has|have|will|would|could)\b")
 
@@ -468,7 +471,10 @@ def asks_only(lowered: str) -> bool:
         # "... already fixed? like the cdiscount sync thing": an example of what was asked
         about_it = bool(asked) and asked[-1] and (short or EXAMPLE.match(clause) is not None)
         asked.append(question or about_it)
-    rest = [c for c, question in zip(clauses, asked, strict=True) if not question]
+    # "Manon wants to swap her controller. is it too late to cancel?": a wish is the context
+    rest = [
+        c for c, question in zip(clauses, asked, strict=True) if not question and not WISH.search(c)
+    ]  # fmt: skip
     return any(asked) and not any(actions(STATED.sub(" ", c)) for c in rest)
 
 

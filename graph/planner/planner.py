@@ -31,7 +31,7 @@ from db.models import Product, ProductVariant, Warehouse
 from graph.actions import actions, hits, tool_words
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
-from graph.planner.choose import DOMAIN_WORDS, named_tools, rank_agents, rank_tools
+from graph.planner.choose import DOMAIN_WORDS, WISH, named_tools, rank_agents, rank_tools
 from graph.planner.extract import VERBS, extract
 from graph.planner.fill import Known, fill
 from graph.planner.lookups import lookup_for, resolve
@@ -350,6 +350,8 @@ def _asks(clause: str) -> bool:
     for sentence in re.split(r"[.:;,]\s+", plain(clause)):
         opening = re.sub(r"^\s*(?:and|then|also|so|now|ok|okay|right|oh)\b,?\s*", "", sentence)
         words = opening.split()
+        if WISH.search(opening) and not ASKING.match(opening):
+            continue  # "Manon wants to swap her controller": what a customer wishes, told
         if words and (
             ASKING.match(opening)
             or ASKS_AS_STATEMENT.match(opening)
