@@ -302,6 +302,7 @@ def without_models(text: str, models: frozenset[str] = frozenset()) -> str:
     return re.sub(r"\b([a-z]+) \d{1,4}[a-z]?\b", lowercase_model, text) if models else text
 
 
+# An example given after a question: "any incidents already fixed? like the sync thing"
 EXAMPLE_GIVEN = re.compile(
     r"(?:[,?;]|\.\.\.)\s*(?:like|such as|e\.?g\.?|for example|for instance)\b[^.;?]*"
 )
@@ -411,8 +412,6 @@ LOOKED_UP = frozenset(
     {"customer_id", "product_id", "variant_id", "warehouse_id", "from_warehouse_id",
      "to_warehouse_id", "connection_id", "user_id", "key", "carrier_id", "category_id"}
 )  # fmt: skip
-# What a request states rather than asks for: "which orders failed to sync", "check that the
-# refund went through", "why did the payment fail": the verbs there name no action.
 # What was done already, to the end of what is told: "someone put 3993 on hold today, ..."
 DONE_ALREADY = (
     r"\b(?:(?:i|we|someone|somebody|they|he|she|a colleague) (?:already |just )?(?:put|set|kept|"
@@ -421,6 +420,8 @@ DONE_ALREADY = (
     r"(?:she|he|they) (?:already |just )?(?:received|got|bought|ordered|paid))\b"
     r"[^,.;:?!]*?(?=[,.;:?!]|\b(?:and|but|so|then|now)\b|$)"
 )
+# What a request states rather than asks for: "which orders failed to sync", "check that the
+# refund went through", "why did the payment fail": the verbs there name no action.
 STATED = re.compile(
     rf"{DONE_ALREADY}|"
     # a request someone sent: "Clara Guillot sent a GDPR erasure request by email"
