@@ -323,7 +323,7 @@ OTHER_RECORDS = re.compile(
     r"messages?|stock|fraud|score|carriers?|documents?|sync(?:ed|ing)?|alerts?|risks?|"
     r"complain\w*|interactions?|points|addresses|inspections?|events?|trail|express|shipping|"
     r"postage|deliver(?:y|ies)|couriers?|paperwork|docs?|reservations?|failed|pull|fetch|"
-    r"import)\b"
+    r"import|reply|buyers?|track\w*|inspect\w*|grades?|tracking)\b"
 )
 WHEN_CLAUSE = re.compile(
     r"\b(?:before|until|once|after|as soon as) (?:it|they|he|she|we|the \w+) [^,.;?!]*"
@@ -382,11 +382,8 @@ def rank_agents(
             said = min(hits(lowered, places), 1)  # "the Lille site": one warehouse named
         score = float(similarity) + (0.06 if rule else 0.12) * min(said, 2)
         score += patterns.get(agent, 0.0)
-        tools = AGENT_SPECS[agent].tools
-        if named and not rule and any(t.startswith(named[0]) for t in tools):
-            # the agent owns a tool doing the action the request names first; more when the
-            # words name that very tool ("the event trail", "her whole file")
-            score += 0.25 if len(named[0]) == 1 and named[0][0] in tools else 0.1
+        if named and not rule and any(t.startswith(named[0]) for t in AGENT_SPECS[agent].tools):
+            score += 0.1  # the agent owns a tool doing the action the request names first
         if agent == "customers" and person:
             score += 0.12
         if agent == "products" and barcode:
@@ -443,7 +440,7 @@ ASKS = re.compile(rf"\s*(?:{QUESTION_OPENERS}|any)\b")
 WH_QUESTION = re.compile(
     rf"\s*(?:{QUESTION_OPENERS})\b(?!\s+(?:about|come)\b|\s+(?:do|can|should) (?:i|we)\b)"
     # whether something can be done: "could we still cancel it?", "is it possible to refund"
-    r"|\s*(?:but |and |so )?(?:can|could) (?:we|i|you) (?:still|just)\b|\s*(?:but |and |so )?"
+    r"|\s*(?:but |and |so )?(?:(?:can|could) (?:we|i|you) still|can i just)\b|\s*(?:but |and |so )?"
     r"(?:is it|would it be) (?:still )?possible\b|\s*(?:but |and |so )?are we (?:still )?allowed\b"
 )
 
@@ -451,7 +448,10 @@ WH_QUESTION = re.compile(
 # Verbs that make a short clause an order ("ship it", "refund her")
 ORDERING = VERBS | frozenset(
     """ship book hold charge print close open pay reply put move make do go issue raise lower
-    drop email call""".split()  # noqa: SIM905
+    drop email call expire archive publish accept decline confirm apply pull fetch import
+    restock reorder adjust write log note record flag notify tell remind contact answer fix
+    correct rename run check scan assess detect grade repair replace swap exchange return
+    dispatch pack pick label invoice""".split()  # noqa: SIM905
 )
 WISH = re.compile(r"\b(?:wants?|would like|'d like|wishes) to\b")
 # "can we erase her right away or is something blocking it?": a choice between two answers

@@ -329,6 +329,12 @@ def _with_statements_as_context(clauses: list[str]) -> list[str]:
     it when none follows: when a request asks or orders something, what it only states is
     the context of that, not a task of its own."""
     asking = [_asks(clause) for clause in clauses]
+    # "Manon wants to swap her controller. is it too late to cancel?": what a customer wishes
+    # is the context of a question that follows it
+    for number, clause in enumerate(clauses):
+        questions_after = any(ASKING.match(plain(c)) for c in clauses[number + 1 :])
+        if WISH.search(plain(clause)) and questions_after:
+            asking[number] = False
     if all(asking) or not any(asking):
         return clauses
     joined: list[str] = []
@@ -350,8 +356,6 @@ def _asks(clause: str) -> bool:
     for sentence in re.split(r"[.:;,]\s+", plain(clause)):
         opening = re.sub(r"^\s*(?:and|then|also|so|now|ok|okay|right|oh)\b,?\s*", "", sentence)
         words = opening.split()
-        if WISH.search(opening) and not ASKING.match(opening):
-            continue  # "Manon wants to swap her controller": what a customer wishes, told
         if words and (
             ASKING.match(opening)
             or ASKS_AS_STATEMENT.match(opening)
