@@ -46,7 +46,7 @@ class Known:
     context: str = ""  # the whole request, when the text is one part of it
     places: tuple[str, ...] = ()  # the shop's sites as merchants name them ("saint priest")
     target: str = ""  # the tool the look-ups work towards
-    catalogue: frozenset[str] = frozenset()  # the words of its brands and product names
+    catalogue: frozenset[str] = frozenset()  # the words of its brands and variants' names
 
 
 @dataclass
