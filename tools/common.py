@@ -114,6 +114,13 @@ def setting_int(session: Session, key: str, default: int | None = None) -> int:
         return int(fallback)
 
 
+def contains(expression: Any, text: str, *, prefix: bool = False) -> Any:
+    """`expression LIKE '%text%'` ('text%' with prefix), the text's own % and _ taken
+    literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return expression.like(f"{escaped}%" if prefix else f"%{escaped}%", escape="\\")
+
+
 def euros(cents: int) -> str:
     """A euro amount as a French merchant reads it: 1 234,50 EUR."""
     sign = "-" if cents < 0 else ""

@@ -15,7 +15,7 @@ from sqlmodel import Session, func, select
 from core.text import fold
 from db.models import Address, AddressKind, Customer, LoyaltyTier
 from tools.base import Conflict, InvalidInput, ToolContext, tool
-from tools.common import Cursor, Limit, Page, get_or_404, paginate
+from tools.common import Cursor, Limit, Page, contains, get_or_404, paginate
 from tools.customers_core import (
     ERASED_DOMAIN,
     CustomerId,
@@ -195,9 +195,7 @@ def list_customers(
     accents ignored), optionally in one loyalty tier; newest customers first."""
     statement = select(Customer)
     if search:
-        text = fold(search.strip())
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(Customer.search_text.like(f"%{escaped}%", escape="\\"))
+        statement = statement.where(contains(Customer.search_text, fold(search.strip())))
     if tier is not None:
         statement = statement.where(Customer.loyalty_tier == tier)
     rows, next_cursor = paginate(ctx.session, statement, Customer.id, limit, cursor)

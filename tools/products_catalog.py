@@ -24,7 +24,7 @@ from db.models import (
     ProductVariant,
 )
 from tools.base import MANAGERS, Conflict, InvalidInput, ToolContext, tool
-from tools.common import Cursor, Limit, Page, euros, get_or_404, paginate
+from tools.common import Cursor, Limit, Page, contains, euros, get_or_404, paginate
 
 ProductId = Annotated[int, Field(ge=1, description="Id of the product.")]
 VariantId = Annotated[int, Field(ge=1, description="Id of the variant (one SKU).")]
@@ -359,9 +359,7 @@ MATCHES = {0: "exact_code", 1: "sku_or_name", 2: "name", 3: "words", 4: "descrip
 
 
 def _like(column: Any, text: str, *, prefix: bool = False) -> Any:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"{escaped}%" if prefix else f"%{escaped}%"
-    return func.lower(column).like(pattern, escape="\\")
+    return contains(func.lower(column), text, prefix=prefix)
 
 
 @tool(agent="products", path="/products/search")
