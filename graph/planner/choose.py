@@ -17,6 +17,7 @@ from graph.actions import (
 )
 from graph.planner.extract import EMAIL, VERBS, Found, barcodes, person_names, plain
 from graph.planner.fill import ORDER_RECORDS
+from graph.planner.lookups import MARKETPLACE_NAMES
 from graph.router import EXAMPLE, QUOTED, WRITTEN, agent_index
 
 # Words that point to a domain. A hit adds to the embedding score; two hits more. "order" is
@@ -310,9 +311,8 @@ EXAMPLE_GIVEN = re.compile(
 # Market" is an order of that channel, not work on the marketplace account (its orders, to
 # pull in or that failed, are)
 ORDER_CHANNEL = re.compile(
-    r"\b(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)(?= order\b)|"
-    r"(?<=\border )(?:(?:placed |made )?(?:on|from|via) )(?:amazon|cdiscount|back ?market|"
-    r"refurbed|mirakl|fnac|darty|ebay)\b"
+    rf"\b{MARKETPLACE_NAMES}(?= order\b)|"
+    rf"(?<=\border )(?:(?:placed |made )?(?:on|from|via) ){MARKETPLACE_NAMES}"
 )
 # An order is what the request is about when it names orders and no record of another
 # domain: "Hugo Robin's latest order: is it paid?", "amazon orders above 1000€"

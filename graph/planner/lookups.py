@@ -202,7 +202,8 @@ ARTICLE_NOISE = frozenset(
 # "the Mastercard the customer has on file", "his saved card", "the card we have for her"
 CARD_BRAND = re.compile(r"\b(?:mastercard|visa|amex|cb)\b(?! \d)")
 SAVED_CARD = re.compile(rf"\b(?:on file|saved|stored|registered)\b|{CARD_BRAND.pattern}")
-MARKETPLACE = re.compile(r"\b(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)\b")
+MARKETPLACE_NAMES = r"(?:amazon|cdiscount|back ?market|refurbed|mirakl|fnac|darty|ebay)\b"
+MARKETPLACE = re.compile(rf"\b{MARKETPLACE_NAMES}")
 PRONOUN = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its)\b")
 
 
@@ -265,32 +266,34 @@ def _catalogue_run(text: str, catalogue: frozenset[str]) -> str | None:
     """The longest run of the catalogue's own words (and a model's number after them), for a
     product typed in lowercase: "black friday deal: fitbit charge 6 at 39€" -> "fitbit charge
     6"."""
-    runs: list[list[str]] = [[]]
-    for word in re.findall(r"[\w'-]+", plain(text)):
+
+    def named(word: str) -> str | None:
         if word not in catalogue and word.removesuffix("s") in catalogue:
             word = word.removesuffix("s")  # "2 charcoal echo dots": the catalogue's "dot"
-        named = word in catalogue and word not in STOP | VERBS
-        model_number = word.isdigit() and bool(runs[-1]) and len(word) <= 4
-        if named or model_number:
-            runs[-1].append(word)
-        else:
-            runs.append([])
-    best = max(runs, key=len)
-    return " ".join(best) if len(best) >= 2 else None
+        return word if word in catalogue and word not in STOP | VERBS else None
+
+    return _longest_naming_run(re.findall(r"[\w'-]+", plain(text)), named)
 
 
 def _longest_run(text: str, drop: set[str] | frozenset[str]) -> str | None:
     """The longest run of naming words, between the request's small words and verbs: "2
     dualsense cosmic red got damaged at marseille" -> "dualsense cosmic red"."""
     ignored = STOP | VERBS | ASKING | drop | STATES
+    words = re.findall(r"[\w'-]+", text)
+    return _longest_naming_run(words, lambda word: None if plain(word) in ignored else word)
+
+
+def _longest_naming_run(words: list[str], named: Callable[[str], str | None]) -> str | None:
+    """The longest run of two or more words that `named` keeps (as it gives them back), a
+    model's short number after one of them included ("the iphone 13")."""
     runs: list[list[str]] = [[]]
-    for word in re.findall(r"[\w'-]+", text):
+    for word in words:
         if word.isdigit() and runs[-1] and len(word) <= 4:
-            runs[-1].append(word)  # a model's number after its name: "the iphone 13"
-        elif plain(word) in ignored or word.isdigit():
-            runs.append([])
-        else:
             runs[-1].append(word)
+        elif not word.isdigit() and (kept := named(word)):
+            runs[-1].append(kept)
+        else:
+            runs.append([])
     best = max(runs, key=len)
     return " ".join(best) if len(best) >= 2 else None
 
