@@ -2,7 +2,8 @@
 
 The demo (seed 42, scale small, as of 2026-11-25) is seeded once per run into a temporary
 folder; every case gets its own copy of that SQLite file, with the clock pinned to the
-demo's "now" like the tests. A case's `setup` runs first. Approvals are granted (rejected
+demo's "now" like the tests, and the sandbox marketplaces' accounts afresh. A case's
+`setup` runs first. Approvals are granted (rejected
 in cases that say `approvals: reject`). Where a case has `gold`, the setup and the gold calls
 are replayed with run_tool (as the same user) on another fresh copy and the two databases
 are compared (evals.dbstate).
@@ -123,6 +124,7 @@ def run_setup(engine: Engine, case: Case) -> None:
     """Plant the case's data: its setup tool calls and chat messages (as their user) and SQL
     statements."""
     load_tools()
+    reset_sandboxes()
     for number, step in enumerate(case.setup, start=1):
         if step.sql is not None:
             with engine.begin() as connection:
@@ -151,6 +153,13 @@ def _chat_as(engine: Engine, actor: Actor, message: str) -> None:
         assistant.ask(actor, message)
     finally:
         assistant.close()
+
+
+def reset_sandboxes() -> None:
+    """Forget the sandbox marketplaces' accounts (their order books, messages, call quotas):
+    each case's setup starts from the accounts its fresh database implies, so no case's
+    outcome depends on the cases before it."""
+    shutil.rmtree(get_settings().data_dir / "sandbox", ignore_errors=True)
 
 
 def replay_gold(engine: Engine, actor: Actor, case: Case) -> None:
@@ -192,9 +201,10 @@ def check_gold(case: Case, databases: Databases) -> str | None:
     actor = staff_actor(case.role)
     with databases.fresh() as first, databases.fresh() as second:
         try:
+            # one after the other: each setup starts the sandbox accounts afresh
             run_setup(first, case)
-            run_setup(second, case)
             replay_gold(first, actor, case)
+            run_setup(second, case)
             if compare(first, second).equal:
                 return f"{case.id}: the gold calls change nothing in the database"
             replay_gold(second, actor, case)

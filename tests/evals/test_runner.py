@@ -186,3 +186,16 @@ def test_write_report_is_self_contained(copies: Databases, tmp_path: Path) -> No
     assert (tmp_path / "report" / "per_agent.svg").exists()
     per_case = json.loads(json.dumps([r.json() for r in runs], default=str))
     assert per_case[1]["failed"] == ["routing", "tools"]
+
+
+def test_each_case_starts_from_fresh_sandbox_accounts(copies: Databases) -> None:
+    # Syncing pulls the sandbox Amazon account's new orders and spends its call quota; a
+    # replay that inherited the last one's account would find other orders, or none.
+    sync = _case(
+        id="sync_amazon",
+        request="pull the new amazon orders",
+        expect={"agents": ["marketplace"]},
+        gold=[{"tool": "sync_orders", "args": {"connection_id": 1}}],
+    )
+    assert check_gold(sync, copies) is None
+    assert check_gold(sync, copies) is None
