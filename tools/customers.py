@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, Field
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from core.text import fold
 from db.models import Address, AddressKind, Customer, LoyaltyTier
@@ -180,6 +180,12 @@ def update_customer(
     return out
 
 
+class CustomerListed(CustomerOut):
+    city: str | None = Field(
+        description="Town of the default delivery address: what tells namesakes apart."
+    )
+
+
 @tool(agent="customers", path="/customers")
 def list_customers(
     ctx: ToolContext,
@@ -190,16 +196,31 @@ def list_customers(
     tier: Annotated[LoyaltyTier | None, Field(description="Only this loyalty tier.")] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Page[CustomerOut]:
+) -> Page[CustomerListed]:
     """Find customers by part of their first name, last name, full name or e-mail (case and
-    accents ignored), optionally in one loyalty tier; newest customers first."""
+    accents ignored), optionally in one loyalty tier; newest customers first, each with the
+    town they are delivered to."""
     statement = select(Customer)
     if search:
         statement = statement.where(contains(Customer.search_text, fold(search.strip())))
     if tier is not None:
         statement = statement.where(Customer.loyalty_tier == tier)
     rows, next_cursor = paginate(ctx.session, statement, Customer.id, limit, cursor)
-    return Page(items=[customer_out(c) for c in rows], next_cursor=next_cursor)
+    towns = _delivery_towns(ctx.session, [c.id for c in rows])
+    return Page(
+        items=[CustomerListed(**customer_out(c).model_dump(), city=towns.get(c.id)) for c in rows],
+        next_cursor=next_cursor,
+    )
+
+
+def _delivery_towns(session: Session, customer_ids: list[int | None]) -> dict[int, str]:
+    """Each customer's delivery town: of the default shipping address, else the newest."""
+    addresses = session.exec(
+        select(Address.customer_id, Address.city)
+        .where(col(Address.customer_id).in_(customer_ids), Address.kind == AddressKind.SHIPPING)
+        .order_by(col(Address.is_default), col(Address.id))
+    )
+    return dict(addresses.all())  # a customer's last row wins: the default, else the newest
 
 
 # -- addresses -----------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
 
-# GET /orders/analytics must be routed before GET /orders/{order_id}: register it first.
 # Registered first: GET /orders/analytics must be routed before GET /orders/{order_id}.
 import tools.orders_analytics  # noqa: F401
 from db.base import as_utc
@@ -47,6 +46,7 @@ class OrderSummary(BaseModel):
     customer_email: str
     shipping_service: str
     items: int = Field(description="Units ordered, all lines together.")
+    products: list[str] = Field(description="What was ordered: each line's product name.")
     total_cents: int
     total: str
     warehouse_id: int | None
@@ -119,6 +119,7 @@ def list_orders(
     rows, next_cursor = paginate(
         ctx.session, statement.where(*conditions), col(Order.id), limit, cursor
     )
+    products = _line_names(ctx.session, [order.id for order, *_ in rows])
     return Page(
         items=[
             OrderSummary(
@@ -130,6 +131,7 @@ def list_orders(
                 customer_email=email,
                 shipping_service=order.shipping_service,
                 items=units or 0,
+                products=products[order.id],
                 total_cents=order.total_cents,
                 total=euros(order.total_cents),
                 warehouse_id=order.warehouse_id,
@@ -139,6 +141,19 @@ def list_orders(
         ],
         next_cursor=next_cursor,
     )
+
+
+def _line_names(session: Session, order_ids: list[int | None]) -> dict[int | None, list[str]]:
+    """Each order's line names, in line order: what a merchant recognises an order by."""
+    names: dict[int | None, list[str]] = defaultdict(list)
+    lines = session.exec(
+        select(OrderLine.order_id, OrderLine.name)
+        .where(col(OrderLine.order_id).in_(order_ids))
+        .order_by(col(OrderLine.id))
+    )
+    for order_id, name in lines:
+        names[order_id].append(name)
+    return names
 
 
 # -- one order ---------------------------------------------------------------------------

@@ -151,6 +151,20 @@ def test_list_customers_ignores_accents_either_way(call: Any) -> None:
     assert call("viewer", "list_customers", search="lea dumont").items == []
 
 
+def test_list_customers_tells_namesakes_apart_by_town(call: Any) -> None:
+    first = call("support", "create_customer", **NEW)
+    second = call("support", "create_customer", **{**NEW, "email": "lea.dumont@other.example"})
+    address = {"kind": "shipping", "full_name": "Léa Dumont", "line1": "1 rue Haute"}
+    call("support", "add_address", customer_id=first.id, postcode="44000", city="Nantes", **address)
+    call(
+        "support", "add_address", customer_id=second.id, postcode="69002", city="Lyon",
+        is_default=True, **address,
+    )  # fmt: skip
+    call("support", "add_address", customer_id=second.id, postcode="59000", city="Lille", **address)
+    towns = {c.id: c.city for c in call("viewer", "list_customers", search="lea dumont").items}
+    assert towns == {first.id: "Nantes", second.id: "Lyon"}  # the default, not the newest
+
+
 # -- GDPR erasure --------------------------------------------------------------------------
 
 ERASABLE = """

@@ -451,6 +451,10 @@ def test_list_orders_filters(call: Any, sql: Any) -> None:
     assert mine.items[0].items == sql(
         "SELECT SUM(quantity) FROM order_lines WHERE order_id = :o", o=mine.items[0].id
     )
+    for order in mine.items:  # what each order holds, so a merchant can tell them apart
+        lines = sql("SELECT COUNT(*) FROM order_lines WHERE order_id = :o", o=order.id)
+        first = sql("SELECT name FROM order_lines WHERE order_id = :o ORDER BY id", o=order.id)
+        assert len(order.products) == lines and order.products[0] == first
 
 
 def test_list_orders_rejects_bad_filters(call: Any) -> None:
