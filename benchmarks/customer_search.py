@@ -15,6 +15,7 @@ import argparse
 import random
 import statistics
 import time
+from typing import Any
 
 import sqlalchemy as sa
 from rich.console import Console
@@ -39,7 +40,7 @@ OLD_INDEXES = (
 )
 
 
-def fill(engine: sa.Engine, count: int) -> list[dict[str, str]]:
+def fill(engine: sa.Engine, count: int) -> list[dict[str, Any]]:
     rng = random.Random(7)
     rows = []
     for number in range(1, count + 1):

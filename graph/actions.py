@@ -10,7 +10,10 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("update_", "set_")),  # a number, not an alert to raise
     (("drop the card authorisation", "drop the card authorization", "drop the authorisation",
       "drop the authorization", "cancel the authorisation", "cancel the authorization",
-      "release the authorisation", "release the authorization"), ("void_",)),
+      "release the authorisation", "release the authorization", "release the card authorisation",
+      "release the card authorization"), ("void_",)),
+    (("open a return", "start a return", "create a return", "log a return", "a return for"),
+     ("request_return",)),
     (("set up a", "set up an", "open a", "open an", "opening a", "opening an"),
      ("create_", "raise_", "schedule_", "add_", "file_", "request_")),
     (("phoned in an order", "called in an order", "rang in an order", "order by phone",
@@ -44,8 +47,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "send it with", "send it via"), ("create_shipment",)),
     (("payment to shipping", "payment and shipping", "payment to dispatch", "time to ship",
       "time to dispatch", "go out within", "goes out within", "went out within",
-      "shipped within", "dispatched within", "lead time", "fulfilment time",
-      "fulfillment time", "out the door"), ("warehouse_performance",)),
+      "shipped within", "sent within", "how fast did", "dispatched within", "lead time",
+      "fulfilment time", "fulfillment time", "out the door"), ("warehouse_performance",)),
     (("where her parcel", "where his parcel", "where their parcel", "where the parcel",
       "where the package", "where my parcel"), ("track_",)),
     (("helpful", "useful", "did not help", "didn't help"), ("mark_article_helpful",)),
@@ -57,9 +60,12 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("address of", "details of", "details on"), ("get_",)),
     (("should be", "should cost"), ("update_variant_price", "update_")),
     (("as degraded", "as down", "as healthy", "heartbeat"), ("record_heartbeat",)),
-    (("at risk", "exposed", "exposure", "how risky", "risk of", "risk score"), ("assess_risk",)),
+    (("at risk", "exposed", "exposure", "how risky", "risk of", "risk score", "in danger",
+      "in any danger"), ("assess_risk",)),
     (("was delivered", "been delivered", "got delivered", "were delivered"), ("mark_delivered",)),
-    (("stop sending", "unsubscribe", "opt out", "opted out"), ("update_",)),
+    (("stop sending", "unsubscribe", "opt out", "opted out", "off our marketing",
+      "off the marketing", "off marketing", "off our mailing", "off the mailing",
+      "off the newsletter", "off our newsletter"), ("update_",)),
     (("saved cards", "payment methods"), ("list_payment_methods",)),
     (("payment providers", "payment provider", "gateways"), ("list_gateways",)),
     (("from the supplier", "from our supplier", "supplier delivery"), ("record_movement",)),
@@ -92,7 +98,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "fix her", "fix his"),
      ("update_",)),
     # a product's or an article's status, not a price
-    (("archive", "publish", "unpublish", "back to draft", "off the shop"),
+    (("archive", "publish", "unpublish", "back to draft", "off the shop", "off sale"),
      ("update_product", "update_article", "update_offer", "update_category")),
     (("promote", "demote"), ("update_staff_user", "update_")),
     (("reprice", "price at", "set the price", "put the price"),
@@ -109,8 +115,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "past complaints", "previous complaints", "earlier complaints"), ("list_interactions",)),
     (("where do we send", "where do we ship", "where does she live", "where does he live",
       "where do they live"), ("list_addresses",)),
-    (("full picture", "everything about", "360", "overview of customer", "full profile",
-      "full customer profile", "whole profile"), ("customer_360",)),
+    (("full picture", "whole picture", "complete picture", "everything about", "360",
+      "overview of customer", "full profile", "full customer profile", "whole profile"),
+     ("customer_360",)),
     (("stock of", "stock for", "units of", "how many units", "on hand"), ("get_stock",)),
     (("pick list", "picking list"), ("pick_list",)),
     (("do we have any", "do we sell", "do we carry", "looking for", "we carry", "we stock"),
@@ -119,9 +126,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "pays by card", "pay by card", "paying by card", "pays with", "pays now", "pay now"),
      ("process_",)),
     (("is now", "it's now", "now costs", "changed to", "her new", "his new", "their new",
-      "new phone is", "new email is", "new address is", "moved", "now has", "now have",
+      "new phone is", "new email is", "now has", "now have",
       "new email for", "new mobile", "new phone number", "new number", "new e-mail",
-      "new phone for", "new number for", "new address for", "new name", "new description",
+      "new phone for", "new number for", "new name", "new description",
       "swap", "replace", "goes up to", "go up to", "goes down to", "go down to",
       "should be called", "be renamed", "now called"), ("update_",)),
     (("what do we tell", "what should we tell", "what do i tell", "what should i tell",
@@ -144,7 +151,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("update_order_status",)),
     (("free them up", "free it up", "unreserve", "no longer needed", "not needed"),
      ("release_",)),
-    (("came in and went out", "in and out", "units in and out", "movements by"),
+    (("came in and went out", "in and out", "units in and out", "movements by", "in vs out",
+      "in versus out", "in v out"),
      ("movement_analytics",)),
     (("available", "availability", "warehouse by warehouse"), ("product_availability",)),
     (("test mode", "live mode", "live or", "sandbox mode"), ("list_gateways",)),
@@ -163,7 +171,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("reserve", "hold back", "set aside", "aside"), ("reserve_",)),
     (("release",), ("release_",)),
     (("transfer", "move"), ("transfer_",)),
-    (("sync", "import", "pull"), ("sync_",)),
+    (("sync", "import", "pull", "fetch"), ("sync_",)),
     (("push", "resend", "re-send", "send our stock", "send the stock"), ("push_",)),
     (("reply", "send", "write to", "answer the"), ("send_",)),
     (("delete", "remove", "drop", "get rid of", "take down", "trash"), ("delete_",)),
@@ -174,6 +182,7 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("complete", "finish", "close", "passed", "failed"), ("complete_", "resolve_")),
     (("on hold", "hold order", "hold the order", "hold it", "park it", "park the order",
       "park order"), ("hold_",)),
+    (("freeze",), ("hold_", "block_")),  # an order held, an account blocked
     (("let it go", "let it ship", "let it out", "lift the hold", "off hold"),
      ("release_order_hold",)),
     (("discuss", "talked", "spoke", "contact history"), ("list_interactions",)),
@@ -186,12 +195,15 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("receive_", "record_movement")),
     (("inspect",), ("inspect_",)),
     (("redeem", "use points", "convert points"), ("redeem_",)),
-    (("erase", "forget", "gdpr", "right to be forgotten", "wipe", "personal data"),
+    (("erase", "forget", "gdpr", "right to be forgotten", "personal data", "wipe his data",
+      "wipe her data", "wipe their data", "wipe his account", "wipe her account",
+      "wipe the account", "wipe everything"),
      ("erase_",)),
     # a member of staff gone: "cut off his access", "she left the company"
     (("cut off his access", "cut off her access", "cut his access", "cut her access",
       "remove his access", "remove her access", "revoke his access", "revoke her access",
-      "left the company", "left the compagny", "no longer works here", "has left us"),
+      "left the company", "left the compagny", "no longer works here", "has left us",
+      "last day was", "can no longer sign in", "no longer sign in", "no longer log in"),
      ("deactivate_staff_user",)),
     (("numbers for today", "today's numbers", "numbers today", "figures for today",
       "today's figures", "how did today go", "how did yesterday go"), ("dashboard_metrics",)),
@@ -205,7 +217,10 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "cost to ship", "price to send", "price to ship", "how much to send"), ("quote_",)),
     (("capture",), ("capture_",)),
     (("void",), ("void_",)),
-    (("create", "add", "new", "register", "file", "raise", "request"),
+    (("create", "add", "register", "file", "raise", "request", *(
+        f"new {noun}" for noun in ("customer", "product", "warehouse", "carrier", "article",
+                                   "category", "alert", "offer", "listing", "staff", "user",
+                                   "rate", "connection", "sku", "variant", "supplier", "site"))),
      ("create_", "add_", "file_", "request_", "raise_", "record_")),
     (("who changed", "who touched", "who modified", "who updated", "who edited", "who set",
       "who lowered", "who raised", "was it before", "previous value"), ("config_history",)),
@@ -282,6 +297,26 @@ PARCELS_ASKED = re.compile(
     r"\b(?:parcels|packages|shipments)\b"
 )
 # "she wants 2 Anker PowerCore 10000": an order to take
+# A hold on a customer's card, put ("put a hold for 3928 on the card 4242…") or let go
+# ("release the hold on his card"): a card authorisation, not an order held
+CARD_HOLD = re.compile(
+    r"\b(?:(put|place|take)|release|drop|remove|lift|cancel|undo)s? (?:an?|the) hold\b"
+    r"[^.;?]{0,40}?\bon (?:the|his|her|their|a) card\b|"
+    r"\bthe hold on (?:the|his|her|their) card (?:released|removed|lifted|dropped|cancell?ed)\b"
+)
+# A customer's contact details asked: "what's Valérie Morel's email?", "give me his phone"
+CONTACT_ASKED = re.compile(
+    r"\b(?:what(?:'s| is| are)|give me|find|send me|need)\b[^?.!]{0,40}\b(?:e-?mail(?: address)?|"
+    r"phone(?: number)?|mobile(?: number)?|contact details)\b(?! is\b)(?=[^?.!]*(?:\?|$))|"
+    r"'s (?:e-?mail|phone|mobile)(?: number| address)?\s*(?:\?|$)"
+)
+# A customer's new home, its street and postcode given: "moved: 14 rue des Carmes, 31000
+# Toulouse", "her new address for deliveries: 8 quai de la Douane, 29200 Brest"
+NEW_HOME = re.compile(
+    r"\b(?:moved|new (?:home|address)|relocated)\b[^.?!]{0,120}?\b\d{1,4}(?: ?(?:bis|ter))?,? "
+    r"(?:rue|avenue|av|boulevard|bd|place|quai|all[ée]e|chemin|impasse|route|cours|street|road|"
+    r"lane)\b[^.?!]{0,60}\b\d{5}\b"
+)
 NEW_ORDER = re.compile(r"\bwants? (?:to (?:buy|order) )?\d+ [a-z]")
 CHANGE_TO = re.compile(
     r"\b(?:drop|cut|lower|reduce|bring down|raise|bump|increase|decrease)\b(?=[^.;?]{0,60}?"
@@ -300,10 +335,15 @@ NOW_HOLDS = re.compile(r"\b(?:has|have|holds?|takes?|it'?s|it is) \d[\d ,.]*\s*[
 # An action ruled out: "don't cancel it", "so nobody ships it", "no need to refund"
 NEGATED = re.compile(
     r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|not to|nobody|no one|without|"
+    r"hasn'?t|has not|haven'?t|have not|won'?t|will not|"
     r"before (?:i|we|you)|until (?:i|we|you))(?: \w+ly)? \w+"
 )
 # "the refund rate", "return rates": a measure, not a refund or a return to make
 RATE = re.compile(r"\b(?:refund|return|cancel(?:lation)?|chargeback|block)s? (?=rates?\b)")
+# "the stock movements spike alert": the alert's name, not a scan to run
+ALERT_KIND = re.compile(r"\b(?:spike|anomaly|drop|surge|dip) (?=alerts?\b)")
+# "the whole picture: orders, refunds, anything open": things to show, listed, not verbs
+LISTED_NOUNS = re.compile(r"\b[a-z]+s(?:,(?: and)? [a-z]+s\b)+")
 
 
 def word_pattern(word: str, endings: str = "s|es|d|ed|ing") -> re.Pattern[str]:
@@ -323,11 +363,19 @@ def first_position(text: str, words: tuple[str, ...], endings: str = "s|es|d|ed|
     return min(positions) if positions else None
 
 
+def _meant(lowered: str) -> str:
+    """The words of a request that can name an action: without values given (a card's expiry,
+    a score), lists of things, alerts' and rates' names, and actions ruled out."""
+    lowered = CARD_EXPIRY.sub(" ", SCORE_GIVEN.sub(" ", lowered))
+    lowered = ALERT_KIND.sub("", LISTED_NOUNS.sub(" ", lowered))
+    return NEGATED.sub(" ", RATE.sub("", lowered)).replace("-", " ")
+
+
 def distinct_actions(lowered: str) -> list[tuple[str, ...]]:
     """The actions of the action words a request says, in order, leaving out a word inside a
     longer one said ("block" in "lift the block", "list" in "pick list")."""
     spans: list[tuple[int, int, tuple[str, ...]]] = []
-    lowered = NEGATED.sub(" ", lowered)
+    lowered = _meant(lowered)
     for words, prefixes in ACTION_WORDS:
         for word in words:
             if match := word_pattern(word, "s|es").search(lowered):
@@ -363,8 +411,7 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
     ("show me the return requests": a listing, not a new return). Verbs count in their base
     form only: "who is blocked" asks about a state, it does not block anyone."""
     marks = SURVEY_MARKS.search(lowered)
-    lowered = CARD_EXPIRY.sub(" ", SCORE_GIVEN.sub(" ", lowered))
-    lowered = NEGATED.sub(" ", RATE.sub("", lowered)).replace("-", " ")
+    lowered = _meant(lowered)
     question = QUESTION.match(lowered) is not None
     found: list[tuple[int, int, tuple[str, ...]]] = []
     if ALREADY_THERE.match(lowered):  # "any invoices already made for 3960?": a listing
@@ -403,6 +450,12 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((counted.start(), -1, ("record_movement",)))
     if parcels := PARCELS_ASKED.search(lowered):  # "which Colis Privé parcels are late?"
         found.append((parcels.start(), -1, ("list_shipments",)))
+    if contact := CONTACT_ASKED.search(lowered):  # a profile's field, not a conversation
+        found.append((contact.start(), -2, ("get_customer",)))
+    if home := NEW_HOME.search(lowered):  # a postal address to add, not a record to edit
+        found.append((home.start(), -2, ("add_address",)))
+    if hold := CARD_HOLD.search(lowered):
+        found.append((hold.start(), -2, ("authorize_",) if hold.group(1) else ("void_",)))
     if card := CARD_TO_SAVE.search(lowered):  # "save a Mastercard on Océane's account"
         found.append((card.start(), -1, ("add_payment_method",)))
     if cards := CARDS_HELD.search(lowered):

@@ -13,7 +13,8 @@ without approval only when all of these hold:
   note" -> record_..., "reply" -> send_...); quoted text is content, not a request;
 - every entity it acts on (ids, SKUs, emails, setting keys) is one the merchant wrote, or
   one returned by calls whose arguments come from their words ("Théo Robin" -> customer 412;
-  "JBL Flip" -> product 27 -> its SKUs), read from reference fields, never from free text;
+  "JBL Flip" -> product 27 -> its SKUs; a day filter counts as theirs, "this morning" being
+  no word of 2026-11-25), read from reference fields, never from free text;
 - it is the first call of that tool in the agent's turn that went through.
 
 Any other write waits in the `approve` node, and every approval card after reading data says
@@ -40,6 +41,7 @@ PLUMBING = ("limit", "cursor", "idempotency_key")  # arguments no merchant words
 REFERENCE_NAMES = ("sku", "skus", "email", "key", "id")
 SOURCES_SHOWN = 4
 _WORD = re.compile(r"[a-z0-9]+")
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -179,8 +181,10 @@ def _entities_known(args: dict[str, Any], done: list[Reading], merchant: Merchan
         return merchant.named(value) or str(value) in derived
 
     for reading in done:
+        # a day is no entity: "her order from this morning" reads placed_from=2026-11-25
         if not _failed(reading.result) and all(
-            known(value) for value in _leaves(reading.args, skip=PLUMBING)
+            known(value) or DAY.fullmatch(str(value))
+            for value in _leaves(reading.args, skip=PLUMBING)
         ):
             derived |= {str(value) for value in _references(reading.result)}
     return all(known(value) for value in _references(args))

@@ -135,7 +135,13 @@ FRENCH_OPENERS = frozenset(
 SHORTHAND = {
     "pls": "please", "plz": "please", "thx": "thanks", "rn": "right now", "asap": "now",
     "thru": "through", "wat": "what", "u": "you", "ur": "your", "cust": "customer", "mov": "move",
-    "qty": "quantity", "refurb": "refurbished", "refurbs": "refurbished",
+    "qty": "quantity", "refurb": "refurbished", "refurbs": "refurbished", "wh": "warehouse",
+    "msg": "message", "msgs": "messages", "addr": "address",
+    # contractions typed without their apostrophe, not typos of other words ("dont": no donut)
+    "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "cant": "can't", "wont": "won't",
+    "isnt": "isn't", "wasnt": "wasn't", "hasnt": "hasn't", "havent": "haven't",
+    "arent": "aren't", "shouldnt": "shouldn't", "couldnt": "couldn't", "whats": "what's",
+    "thats": "that's", "theres": "there's", "hes": "he's", "shes": "she's", "im": "I'm",
 }  # fmt: skip
 
 # A word standing alone: not part of a SKU, an email, a code or a number.

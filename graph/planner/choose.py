@@ -8,6 +8,7 @@ from typing import Any
 from agents import AGENT_SPECS
 from graph.actions import (
     COUNTED,
+    NEGATED,
     NEW_ORDER,
     TOOL_VERBS,
     actions,
@@ -46,8 +47,8 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
     "warehouse": ("warehouse", "pick list", "picking", "capacity", "occupancy", "site",
                   "locations", "how full", "payment to shipping", "payment and shipping",
                   "go out within", "goes out within", "went out within", "shipped within",
-                  "dispatched within", "lead time", "time to ship", "time to dispatch",
-                  "out the door"),
+                  "dispatched within", "sent within", "how fast did", "lead time",
+                  "time to ship", "time to dispatch", "out the door"),
     "documents": ("invoice", "credit note", "packing slip", "label", "pdf", "document", "zpl"),
     "fraud": ("fraud", "fraudulent", "suspicious", "block", "unblock", "blacklist", "scam",
               "stolen card", "chargeback", "legit", "legitimate", "trust", "trustworthy",
@@ -121,7 +122,7 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\b(?:called|phoned|emailed) in an? (?:\w+ )?order\b",
         NEW_ORDER.pattern,  # "she wants 2 Anker PowerCore"
         r"\bhow many orders\b", r"\bnumber of orders\b", r"\b(?:which|what) orders\b",
-        r"\bwhat did \w+(?: \w+)? (?:buy|order|purchase)\b",
+        r"\bwhat (?:did|has|have) \w+(?: \w+)? (?:buy|bought|order|ordered|purchased?)\b",
         r"\bhow many (?:\w+ ){1,2}orders\b",  # "how many amazon orders"
         r"\bwhat(?:'s| is) in (?:order |commande )?\d{3,}|\bcontents? of (?:order|commande)\b",
         r"(?:'s|\bher|\bhis|\btheir) (?:\w+ )?orders\b",  # a person's orders, all of them
@@ -131,6 +132,33 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\b(?:cancel\w* rate|revenue|turnover|average order value|aov|how many orders|"
         r"number of orders|nb of orders)\b.{0,30}\b(?:on|from|via) " + MARKETPLACES + r"|"
         r"\bhow (?:did|does|is|was) " + MARKETPLACES + r" (?:do|doing|perform\w*)\b")),
+    # an alert's state asked: "the low stock alert for the teal JBL - is it still open?"
+    ("monitoring", 0.35, re.compile(
+        r"\balerts?\b[^.?!]{0,50}\b(?:still open|open or|been closed|been resolved|"
+        r"been acknowledged)\b")),
+    # the risk scan's alerts: "wasn't there a cancellation alert early november?"
+    ("risk", 0.35, re.compile(
+        r"\b(?:cancell?ation|refund|revenue|chargeback|stock ?out)s? (?:spike |drop |surge )?"
+        r"alerts?\b")),
+    # money back for a return: "the fault is confirmed on what she sent back, refund her"
+    ("after_sales", 0.35, re.compile(
+        r"\b(?:sent (?:it |them )?back|returned item|her return|his return|the return|rma)\b"
+        r"[^?!]{0,160}\brefund\b|\brefund\b[^.?!]{0,40}\b(?:return|rma)\b")),
+    # money held on a card: "release the hold on his card", "the card authorisation"
+    ("payments", 0.4, re.compile(
+        r"\b(?:hold|authori[sz]ation|pre ?auth\w*) on (?:the|his|her|their|a) card\b|"
+        r"\bcard (?:hold|authori[sz]ation)\b")),
+    # a marketplace paused or switched back on: "pause the eBay connection for now"
+    ("marketplace", 0.45, re.compile(
+        r"\b(?:pause|resume|suspend|reactivate|disable|enable|switch (?:off|on)|turn (?:off|on)|"
+        r"stop)\b[^.;?]{0,30}\b(?:connection|integration|sync|feed)\b")),
+    # orders never paid for: "baskets nobody paid for, expire them", "anything waiting to be
+    # paid?"
+    # (a reservation named is the stock team's: "release reservation 258, never got paid")
+    ("orders", 0.45, re.compile(
+        r"^(?!.*\breservations?\b).*?\b(?:unpaid|never (?:got )?paid|nobody (?:ever )?paid|"
+        r"(?:waiting|still) to be paid|waiting for (?:its |their )?payment|"
+        r"(?:abandoned|unpaid) (?:baskets?|carts?))\b")),
     # an order held or moved along its statuses: "put 3993 on hold", "move it to processing"
     ("orders", 0.3, re.compile(r"\b(?:put|place|keep|leave)\b.{0,30}\bon hold\b|^\s*hold\b")),
     ("orders", 0.55, re.compile(  # statuses only orders have
@@ -187,6 +215,12 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("documents", 0.3, re.compile(
         r"\blabels?\b.{0,80}\b(?:another|a new|again|reprint|re print|redo)\b|\breprint\b")),
     # a customer's call or e-mail to write down: "Emma called about 3988, log it"
+    # a customer's new home ("Tom Muller moved: 14 rue des Carmes, 31000 Toulouse") or new
+    # account ("open an account for Paul Lemaire ... he'll be ordering by phone")
+    ("customers", 0.5, re.compile(
+        r"\b(?:has moved|moved|new address|new home|relocated)\b[^.?!]{0,60}\b\d{5}\b|"
+        r"\b(?:open|create|set up|make)\b[^.?!]{0,20}\b(?:customer|client) account\b|"
+        r"\baccount for\b[^.?!]{0,40}[.?!,]?.{0,120}\b(?:ordering|to order|buying|to buy)\b")),
     ("customers", 0.3, re.compile(
         r"\b(?:called|phoned|rang|emailed|wrote|messaged|complained)\b.{0,80}\b(?:log|note|"
         r"record)\b|\b(?:log|note|record) (?:the|a|her|his|their|this|that) (?:call|complaint|"
@@ -272,6 +306,26 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"(?:\bat|→|->|=) ?\d+(?:[.,]\d+)? ?(?:€|eur\b|euros?\b)|\bprice of\b")),
     ("fraud", 0.25, re.compile(r"\b(?:suspicious|suspect|scam\w*|stolen|fraudulent)\b")),
     ("monitoring", 0.25, re.compile(r"\b(?:the )?\w+ agent\b")),
+    # the platform's own parts and records: "is the vector store even connected?", "the event
+    # trail of order 3993"
+    ("monitoring", 0.4, re.compile(
+        r"\b(?:vector (?:store|database|db|index)|llm (?:endpoint|server|api)|embedding model|"
+        r"event (?:trail|log|history)|audit (?:trail|log))\b")),
+    # stock flows: "units in vs out at Paris since the 11th"
+    ("inventory", 0.4, re.compile(r"\b(?:units? )?in (?:vs|versus|v|and) out\b")),
+    # a site closed: "Lesquin is closed for the stock count, take it out of service"
+    ("warehouse", 0.35, re.compile(
+        r"\bclosed for (?:the )?(?:annual )?(?:stock ?count|inventory|stocktak\w*|maintenance|"
+        r"works|renovation)\b")),
+    # a member of staff's own access: "his Comptoir account", "so he can no longer sign in"
+    ("backoffice", 0.4, re.compile(
+        r"\b(?:comptoir (?:account|access|login)|(?:sign|log) ?in to comptoir|can no longer "
+        r"(?:sign|log) ?in|last day (?:was|is|at work))\b")),
+    # a setting's value asked: "what are our fraud thresholds set at?"
+    ("backoffice", 0.4, re.compile(r"\b(?:thresholds?|limits?|windows?)\b[^.?!]{0,30}\bset at\b")),
+    # a marketplace account's standing: "is our back market account in any danger?"
+    ("risk", 0.35, re.compile(
+        r"\baccount\b[^.?!]{0,20}\b(?:in (?:any )?danger|at risk|suspended|suspension)\b")),
 )  # fmt: skip
 
 
@@ -352,8 +406,9 @@ def rank_agents(
     # "any incidents already fixed? like the cdiscount sync thing": an example, not the topic
     untold = EXAMPLE_GIVEN.sub(" ", re.sub(DONE_ALREADY, " ", lowered))
     named = actions(untold)
-    # "stop her order before it leaves the warehouse": the clause that says when is no domain
-    told = WHEN_CLAUSE.sub(" ", untold)
+    # "stop her order before it leaves the warehouse": the clause that says when is no domain,
+    # nor what did not happen ("her iPhone hasn't charged once": no payment)
+    told = NEGATED.sub(" ", WHEN_CLAUSE.sub(" ", untold))
     patterns: dict[str, float] = {}
     for agent, weight, pattern in DOMAIN_PATTERNS:
         if pattern.search(lowered):
@@ -367,7 +422,7 @@ def rank_agents(
     )
     # "send 2 teal JBL Flip 6 from Paris to Lyon": stock moved between two of the shop's sites
     between = BETWEEN.search(lowered)
-    transfer = bool(between) and all(hits(w, places) for w in between.groups())
+    transfer = between is not None and all(hits(w, places) for w in between.groups())
     # "Lyon is almost out of the teal Flip 6, send 3 over from Paris": to the other site named
     sent_over = SENT_FROM.search(lowered)
     if sent_over and hits(sent_over.group(1), places):
@@ -425,6 +480,14 @@ STATED = re.compile(
     r"\b(?:sent|made|filed|submitted|opened) (?:us |me )?an? [^,.;:?!]*\brequest\b[^,.;:?!]*|"
     # how things are: "there's a typo in the address on an invoice"
     r"^\s*there(?:'s| is| are| was| were)\b[^,.;:?!]*|"
+    # when: "her iPhone hasn't charged once since it arrived"
+    r"\b(?:since|when|after) (?:it|they|he|she) (?:arrived|came|got there|was delivered|"
+    r"were delivered)\b|"
+    # a supposition: "if I moved 5 of them to Lyon, would Toulouse run short?"
+    r"\bif (?:i|we|you) (?:\w+ed|did|were to)\b[^,.;?!]*|"
+    # in what state: "both cases arrived damaged" (no parcel to book in)
+    r"\b(?:arrived|came|got there|was delivered|were delivered) (?:damaged|broken|cracked|"
+    r"scratched|crushed|faulty|dead|late|opened|open|wet|dented)\b|"
     # what a customer says happened: "she says she never got her refund for 3753"
     r"\b(?:says?|said|claims?|claimed|insists?|is complaining|complains?|complained)\b[^,.;?!]*|"
     r"\b(?:fail(?:ed|s)?|unable|refused|forgot) to \w+|\b(?:did not|didn't|never|wasn't|"
@@ -432,7 +495,10 @@ STATED = re.compile(
     r"\bwhy (?:did|was|were|is|has|have|does|do)\b.*$"
 )
 # A question: "what does…", "is there…", "has it been…"
-QUESTION_OPENERS = r"what|which|who|whose|where|when|why|how|is|are|was|were|do|does|did|has|have"
+QUESTION_OPENERS = (
+    r"what|which|who|whose|where|when|why|how|is|are|was|were|do|does|did|has|have|"
+    r"wasn't|weren't|isn't|aren't|didn't|doesn't|haven't|hasn't"  # "wasn't there an alert…?"
+)
 ASKS = re.compile(rf"\s*(?:{QUESTION_OPENERS}|any)\b")
 # A question that asks what, which, why, whether…: "what invoice number did 3977 get?", "why is
 # customer 607 blocked?", "how much can we still refund?", "does Mehdi have an API key?" want
@@ -441,6 +507,8 @@ WH_QUESTION = re.compile(
     rf"\s*(?:{QUESTION_OPENERS})\b(?!\s+(?:about|come)\b|\s+(?:do|can|should) (?:i|we)\b)"
     # whether something can be done: "could we still cancel it?", "is it possible to refund"
     r"|\s*(?:but |and |so )?(?:(?:can|could) (?:we|i|you) still|can i just)\b|\s*(?:but |and |so )?"
+    # what would happen: "would Toulouse drop under its reorder point?" (not "would you…")
+    r"(?:would|will) (?!you\b|u\b)\w+|\s*(?:but |and |so )?"
     r"(?:is it|would it be) (?:still )?possible\b|\s*(?:but |and |so )?are we (?:still )?allowed\b"
 )
 
@@ -463,14 +531,16 @@ def asks_only(lowered: str) -> bool:
     ("payment 3993: how much can we still refund?"), with no clause naming an action. A few
     words after a question only tell what it is about ("did we make anything for 3998 yet?
     invoice, packing slip...")."""
-    clauses = [c for c in re.split(r"[:;?]\s*|,\s+|\.\s+", lowered) if c.strip()]
-    asked = []
+    clauses = [c for c in re.split(r"[:;?]\s*|,\s+|\.\s+|\s+-\s+", lowered) if c.strip()]
+    asked: list[bool] = []
     for clause in clauses:
         question = WH_QUESTION.match(clause) is not None or EITHER_OR.search(clause) is not None
         words = clause.split()
         short = len(words) <= 3 and not set(words) & ORDERING
         # "... already fixed? like the cdiscount sync thing": an example of what was asked
         about_it = bool(asked) and asked[-1] and (short or EXAMPLE.match(clause) is not None)
+        if asked and clause.startswith("or ") and EITHER_OR.search(clause):
+            asked[-1] = True  # "could we delete the Lille site, or is there still stock?"
         asked.append(question or about_it)
     # "Manon wants to swap her controller. is it too late to cancel?": a wish is the context
     rest = [
@@ -603,7 +673,15 @@ def _fits_the_measure(lowered: str, found: Found, fields: dict[str, Any]) -> flo
         bonus += 0.08
     if TOP_N.search(lowered) and "top" in fields:
         bonus += 0.1
+    if found.money_cents and AMOUNT_BOUND.search(lowered) and "min_total_cents" in fields:
+        bonus += 0.12  # "amazon orders above 1000€ since monday": a listing by amount
     return bonus
+
+
+AMOUNT_BOUND = re.compile(
+    r"\b(?:above|over|more than|at least|bigger than|greater than|under|below|less than|"
+    r"between)\s*€?\s*\d"
+)
 
 
 def _gives_every_value(text: str, found: Found, name: str) -> bool:

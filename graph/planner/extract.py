@@ -4,6 +4,7 @@ Each extractor reads plain text and returns what it is sure of; the planner matc
 tool's parameters by name and type.
 """
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -175,7 +176,7 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
 
 
 # The word right before a number: "iPhone 13", "PowerCore 10000", "Cancel 3998"
-WORD_BEFORE = re.compile(r"(^|\s)([A-Za-z]+)\s+$")
+WORD_BEFORE = re.compile(r"(^|[\s(\[\"'«/])([A-Za-z]+)\s+$")  # "(iPhone 14 purple)"
 NUMBER_BEFORE = re.compile(r"(?:^|\s)(\d{1,4})\s+$")
 # A model's code of letters and digits right before a number: "S23 256", "XM5 2"
 MODEL_CODE_BEFORE = re.compile(r"(?:^|\s)(?=[A-Za-z]*\d)(?=\w*[A-Za-z])\w{2,6}\s+$")
@@ -230,16 +231,19 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
         return (min(iso), max(iso)), None
     if len(iso) == 1:
         return (iso[0], iso[0]), iso[0]
-    day_months = [
-        _day_month(int(day), month, today)
-        for day, month in re.findall(
-            r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(" + "|".join(MONTHS) + r")\b", lowered
-        )
+    said = [
+        (m.start(), m.group(1) or m.group(4), m.group(2) or m.group(3))
+        for m in DAY_MONTH.finditer(lowered)
     ]
+    day_months = [_day_month(int(day), month, today) for _, day, month in said]
     if len(day_months) >= 2:
         return (min(day_months), max(day_months)), None
     if len(day_months) == 1:
+        if re.search(r"\b(?:since|after)\s+(?:the\s+)?$", lowered[: said[0][0]]):
+            return (day_months[0], today), None  # "since november 11th": up to today
         return (day_months[0], day_months[0]), day_months[0]
+    if first := re.search(r"\bsince the (\d{1,2})(?:st|nd|rd|th)\b(?! of)", lowered):
+        return (today.replace(day=min(int(first.group(1)), today.day)), today), None
     if "yesterday" in lowered:
         day = today - timedelta(days=1)
         return (day, day), day
@@ -272,9 +276,15 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
     if "this year" in lowered:
         return (today.replace(month=1, day=1), today), None
     for index, month in enumerate(MONTHS, start=1):
-        if re.search(rf"\b(?:in|for|of|during|the|since)\s+{month}\b", lowered):
+        month_said = re.search(
+            rf"\b(in|for|of|during|the|since)\s+{month}(?:\s+(20\d\d))?\b", lowered
+        )
+        if month_said:
             year = today.year if index <= today.month else today.year - 1
+            year = int(month_said.group(2)) if month_said.group(2) else year  # "november 2025"
             start = date(year, index, 1)
+            if month_said.group(1) == "since":  # "since october": up to today
+                return (start, today), None
             following = date(year + (index == 12), index % 12 + 1, 1)
             return (start, min(following - timedelta(days=1), today)), None
     if re.search(r"\bso far\b", lowered):  # "how many orders so far?": today's
@@ -282,12 +292,18 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
     return None, None
 
 
+MONTH_WORDS = "|".join(MONTHS) + "|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec"
+# "11 november", "the 3rd of nov", "november 11th", "nov 11"
+DAY_MONTH = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_WORDS})\b\.?|"
+    rf"\b({MONTH_WORDS})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,:/]?\d)"
+)
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY = re.compile(rf"\b(last|on|since|this past) ({'|'.join(WEEKDAYS)})\b")
 
 
 def _day_month(day: int, month: str, today: date) -> date:
-    number = MONTHS.index(month) + 1
+    number = next(i for i, name in enumerate(MONTHS, start=1) if name.startswith(month[:3]))
     year = today.year if (number, day) <= (today.month, today.day) else today.year - 1
     return date(
         year, number, min(day, 28 if number == 2 else 30 if number in (4, 6, 9, 11) else 31)
@@ -335,6 +351,25 @@ ASKING = frozenset(
 )
 
 NAME = re.compile(r"\b([A-Z][a-zà-ÿ'-]+(?:\s+(?:de\s+|le\s+|la\s+)?[A-Z][a-zà-ÿ'-]+)+)\b")
+
+
+LOWER_WORD = re.compile(r"(?<![\w@.])[a-zà-ÿ][a-zà-ÿ'’-]*")
+
+
+def capitalise_people(text: str, firsts: frozenset[str], lasts: frozenset[str]) -> str:
+    """The request with the names of known people typed in lower case capitalised ("cancel
+    jules guillot's order" -> "cancel Jules Guillot's order"): a first name followed by a
+    last name, both of people the shop knows (folded, as `plain` gives them)."""
+    words = list(LOWER_WORD.finditer(text))
+    spans = []
+    for first, last in itertools.pairwise(words):
+        surname = re.sub(r"['’]s$", "", last.group(0))
+        between = text[first.end() : last.start()]
+        if between == " " and plain(first.group(0)) in firsts and plain(surname) in lasts:
+            spans += [first.start(), last.start()]
+    for start in spans:
+        text = text[:start] + text[start].upper() + text[start + 1 :]
+    return text
 
 
 def person_names(text: str) -> list[str]:

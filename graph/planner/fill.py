@@ -64,6 +64,8 @@ def fill(spec: ToolSpec, known: Known) -> Filled:
         if name in ("cursor", "limit") or name in FILLED_BY_GRAPH:
             continue
         value = _value(name, info, known, spec)
+        if isinstance(value, str):
+            value = _within_length(value, info)
         if value is not None:
             args[name] = value
     for name in required_ids:
@@ -78,11 +80,23 @@ def fill(spec: ToolSpec, known: Known) -> Filled:
     optional = {n for n, info in fields.items() if not info.is_required()}
     if {"sku", "variant_id"} <= optional and "sku" in args:
         args.pop("variant_id", None)  # a SKU is named one way: by its code
+    if {"sku", "product_id"} <= optional and {"sku", "product_id"} <= set(args):
+        # a tool of a product or of one SKU: the SKU when the request gives it, else all of it
+        args.pop("product_id" if known.found.skus else "sku")
     missing = [
         n for n, info in fields.items()
         if info.is_required() and n not in args and n not in FILLED_BY_GRAPH
     ]  # fmt: skip
     return Filled(_in_field_order(args, fields), missing)
+
+
+def _within_length(text: str, info: Any) -> str:
+    """Free text cut to the field's longest, at a word: a long request's why still fits the
+    reason it gives."""
+    longest = next((m.max_length for m in info.metadata if hasattr(m, "max_length")), None)
+    if longest is None or len(text) <= longest:
+        return text
+    return text[: longest + 1].rsplit(" ", 1)[0].rstrip(" ,;:.") if " " in text else text[:longest]
 
 
 # The record an order has, by the words that name it: "money back for 3962" gives no payment
@@ -131,6 +145,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.references[0]  # "received 20 cables, PO-7781"
     if name == "skus":
         return found.skus or None
+    if name.startswith(("min_", "max_")) and name.endswith("_cents") and found.money_cents:
+        return _bound(name, lowered, found.money_cents)
     if name.endswith("_cents") and kind is int and (found.money_cents or decimal_euros(text)):
         return found.money_cents[0] if found.money_cents else decimal_euros(text)
     if name == "body" and spec.name == "send_message":
@@ -152,8 +168,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
     if name in FREE_TEXT and not _choices(info.annotation):
         if name == "detail" and spec.writes:  # "a degraded heartbeat: the API keeps timing out"
             aside = re.search(r"[:,]\s*([^,:]{8,})$", text)
-            told = aside.group(1).strip(" .!") if aside else ""
-            return told if told and not actions(plain(told)) else None
+            detail = aside.group(1).strip(" .!") if aside else ""
+            return detail if detail and not actions(plain(detail)) else None
         quoted = [next(g for g in m.groups() if g) for m in QUOTED_VALUE.finditer(text)]
         fields = spec.args_model.model_fields
         # 'score 2, nps 3, "the box was crushed"': what they said, unless the quote is another
@@ -343,7 +359,8 @@ FINGERPRINT = re.compile(r"\b[0-9a-fA-F]{32}\b")  # a card's fingerprint, as the
 OPT_OUT = re.compile(
     r"\b(?:opt(?:s|ed)? out|unsubscribe\w*|stop (?:sending|emailing)|no (?:more|longer) "
     r"(?:wants? )?(?:newsletters?|marketing|promo)|(?:does not|doesn't|do not|don't) want "
-    r"(?:any )?(?:newsletters?|marketing|promo))"
+    r"(?:any )?(?:newsletters?|marketing|promo)|off (?:our |the )?(?:marketing|mailing|"
+    r"newsletter))"
 )
 OPT_IN = re.compile(
     r"\b(?:opt(?:s|ed)? in|subscribe[sd]?|wants? (?:the |our )?(?:newsletters?|promo))"
@@ -381,6 +398,21 @@ def _choice(name: str, choices: list[str], lowered: str) -> str | None:
     if name == "zone" and (code := country(lowered)) in choices:
         return code  # "France standard" -> FR
     return max(hits, key=len) if hits else None
+
+
+AT_LEAST = re.compile(
+    r"\b(?:above|over|more than|at least|bigger than|greater than|from)\s*€?\s*\d"
+)
+AT_MOST = re.compile(r"\b(?:under|below|less than|at most|up to|to)\s*€?\s*\d")
+
+
+def _bound(name: str, lowered: str, amounts: list[int]) -> int | None:
+    """A lower or upper bound on an amount: "above 1000€" is a minimum, "under 50€" a
+    maximum, "between 100 and 500€" both."""
+    if len(amounts) >= 2:
+        return min(amounts) if name.startswith("min_") else max(amounts)
+    said = AT_LEAST if name.startswith("min_") else AT_MOST
+    return amounts[0] if said.search(lowered) else None
 
 
 INCLUSIVE = re.compile(r"\b(?:included|including|every|ever|whatever (?:the )?status|any status)\b")
@@ -424,7 +456,8 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
                            "broken on arrival", "damaged in the post"),
     "defective": ("faulty", "does not work", "doesn't work", "stopped working"),
     "wrong_item": ("wrong item", "wrong product", "wrong colour", "wrong color", "wrong size"),
-    "pending": ("waiting for payment", "awaiting payment", "not paid", "unpaid", "nobody paid"),
+    "pending": ("waiting for payment", "awaiting payment", "not paid", "unpaid", "nobody paid",
+                "to be paid", "never paid", "never got paid"),
     "cancellations": ("cancelation", "cancelations", "cancelling", "canceling"),
     "passed": ("are fine", "is fine", "all fine", "all good", "no defect", "no issue"),
     "shipping": ("delivery address", "deliver to", "ship to", "shipping address"),
@@ -434,7 +467,13 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+# States said only in their own form: "can we still cancel it?" filters on no cancelled order
+STATE_ONLY = {"cancelled": re.compile(r"\bcancel(?:l?ed|lations?)\b")}
+
+
 def _names_choice(choice: str, lowered: str) -> bool:
+    if choice in STATE_ONLY:
+        return STATE_ONLY[choice].search(lowered) is not None
     words = choice.replace("_", " ")
     if len(words) >= 2:
         words = words.lower()  # "FR standard": the zone FR (a grade "A" stays a letter)

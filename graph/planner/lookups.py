@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from graph.actions import hits
+from graph.actions import actions, hits
 from graph.planner.extract import ASKING, STOP, VERBS, keywords, person_names, plain
 from graph.planner.fields import country, weight_grams
 from graph.planner.fill import Known, by_order, noun_words, record_words
@@ -50,6 +50,8 @@ def lookup_for(
         or "customer_id" in missing
         or ("customer_id" in spec.args_model.model_fields and "customer_id" not in known.found.ids)
         or ("order_id" in missing and "customer_id" not in known.found.ids)  # "Jade's order"
+        # "Margaux Petit's headphones keep cutting out": an item of one of her orders
+        or ("order_line_id" in missing and not {"order_id", "customer_id"} & set(known.found.ids))
         # "Chloé's return", "record her survey answer", "where is Aïcha's parcel?"
         or (
             bool(set(BY_CUSTOMER) & set(missing) or _order_record_missing(missing, known))
@@ -124,7 +126,11 @@ def lookup_for(
     if needs_buyer and order_id and "order_lookup" not in known.resolved:
         return "get_order", {"order_id": order_id}  # "check the customer of order 3992"
     customer_id = known.found.ids.get("customer_id") or known.resolved.get("customer_id")
-    wants_their_order = "order_id" in missing or _order_record_missing(missing, known)
+    wants_their_order = (
+        "order_id" in missing
+        or _order_record_missing(missing, known)
+        or ("order_line_id" in missing and not order_id)
+    )
     if wants_their_order and customer_id and "orders_lookup" not in known.resolved:
         placed: dict[str, Any] = {"customer_id": customer_id}
         # "she got it yesterday": a day said of a parcel is not when the order was placed
@@ -369,6 +375,17 @@ def _described_alert(alerts: list[dict[str, Any]], known: Known) -> Any:
     return None
 
 
+def _living_in(customers: list[dict[str, Any]], lowered: str) -> list[dict[str, Any]]:
+    """The customers delivered to the town the request names first."""
+    towns = {plain(c.get("city") or ""): c for c in customers if c.get("city")}
+    said = sorted(
+        (match.start(), town)
+        for town in towns
+        if (match := re.search(rf"\b{re.escape(town)}\b", lowered.replace("-", " ")))
+    )
+    return [towns[said[0][1]]] if said else []
+
+
 def _email_given(customer: dict[str, Any], lowered: str) -> bool:
     """Whether the request gives this customer's e-mail address, or its domain."""
     email = str(customer.get("email") or "").lower()
@@ -389,6 +406,8 @@ def resolve(tool: str, result: Any, known: Known, args: dict[str, Any] | None = 
         chosen = items if len(items) == 1 else named
         if len(chosen) > 1:  # two of that name: "the outlook.fr one", "(moussa.morel@sfr.fr)"
             chosen = [c for c in chosen if _email_given(c, lowered)] or chosen
+        if len(chosen) > 1:  # "the one from Nantes", "the one in Nice, not Annecy"
+            chosen = _living_in(chosen, lowered) or chosen
         if len(chosen) == 1:
             known.resolved["customer_id"] = chosen[0]["id"]
     elif tool == "search_products":
@@ -451,7 +470,10 @@ def resolve(tool: str, result: Any, known: Known, args: dict[str, Any] | None = 
             in_state = [o for o in in_state if o.get("channel") == channel] or in_state
             if len(on_channel) == 1:
                 items = on_channel
-        if len(items) == 1 or (items and re.search(r"\b(last|latest|most recent)\b", lowered)):
+        holding = _order_holding(items, lowered)
+        if holding is not None:  # "his Redmi Note 13", "the ThinkPad that came through Fnac"
+            known.resolved["order_id"] = holding
+        elif len(items) == 1 or (items and re.search(r"\b(last|latest|most recent)\b", lowered)):
             known.resolved["order_id"] = items[0]["id"]  # newest first
         elif in_state:
             known.resolved["order_id"] = in_state[0]["id"]
@@ -549,6 +571,21 @@ def _refunds_a_line(spec: ToolSpec, known: Known) -> bool:
     )
 
 
+def _order_holding(orders: list[dict[str, Any]], lowered: str) -> int | None:
+    """The one order among several whose products the request names best."""
+    if len(orders) < 2:
+        return None
+    wanted = set(re.findall(r"[a-z0-9]{2,}", lowered)) - STOP - VERBS
+
+    def named(order: dict[str, Any]) -> int:
+        words = set(re.findall(r"[a-z0-9]{2,}", plain(" ".join(order.get("products", [])))))
+        return len(wanted & words)
+
+    scores = sorted((named(order), order["id"]) for order in orders)
+    (runner_up, _), (best, order_id) = scores[-2], scores[-1]
+    return order_id if best > runner_up else None
+
+
 def _line_named(order: dict[str, Any], lowered: str) -> dict[str, Any] | None:
     """The one order line whose SKU or name the request gives."""
     wanted = set(re.findall(r"[a-z0-9]{3,}", lowered)) - STOP - VERBS
@@ -626,7 +663,7 @@ def product_phrase(text: str, people_too: bool = False) -> str | None:
         re.sub(r"^\d{1,3}\s*x? (?=\D)", "", run)  # "2 MX Master 3S", "30x iPhone 14"
         for m in PRODUCT_PHRASE.finditer(text)
         # "The Marshall Emberton II", "Put the": a sentence's capitalised first words go
-        if (run := _without_small_words_before(m.group(0)))
+        if (run := _with_model_word(text, m.start(), _without_small_words_before(m.group(0))))
         and not run.isdigit()
         and not PLACE_BEFORE.search(text[: m.start()])
         and not re.fullmatch(r"[A-Z0-9-]{6,}", run)
@@ -637,6 +674,17 @@ def product_phrase(text: str, people_too: bool = False) -> str | None:
         if len(r) > 2 and not MEASURE.fullmatch(r) and (people_too or r not in person_names(r))
     ]  # fmt: skip
     return max(runs, key=len) if runs else None
+
+
+def _with_model_word(text: str, start: int, run: str) -> str:
+    """A lone model number typed in lower case with the word before it: "the refurbished
+    iphone 14s" -> "iphone 14" (its plural "s" dropped)."""
+    if " " in run or not re.fullmatch(r"\d{1,4}s?", run):
+        return run
+    before = re.search(r"([a-z]{3,})\s+$", text[:start])
+    if not before or before.group(1) in STOP | VERBS | PRODUCT_NOISE or actions(before.group(1)):
+        return run  # "move 3 teal JBL Flip 6": a count after a verb
+    return f"{before.group(1)} {run.removesuffix('s')}"
 
 
 def _without_small_words_before(run: str) -> str:

@@ -14,6 +14,7 @@ accuracy is measured like any model's. Deterministic, and it says plainly what i
 
 import json
 import re
+import time
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -27,12 +28,19 @@ from sqlmodel import Session, select
 
 from agents import AGENT_SPECS, agent_of
 from db.base import utc_now
-from db.models import Product, ProductVariant, Warehouse
+from db.models import Carrier, Customer, Product, ProductVariant, Warehouse
 from graph.actions import actions, hits, tool_words
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
-from graph.planner.choose import DOMAIN_WORDS, WISH, named_tools, rank_agents, rank_tools
-from graph.planner.extract import VERBS, extract
+from graph.planner.choose import (
+    DOMAIN_WORDS,
+    WISH,
+    named_tools,
+    rank_agents,
+    rank_tools,
+    without_models,
+)
+from graph.planner.extract import VERBS, capitalise_people, extract
 from graph.planner.fill import Known, fill
 from graph.planner.lookups import lookup_for, resolve
 from graph.referents import REFERENTS, pointed_at
@@ -47,6 +55,11 @@ CANNOT = (
     "shipping, payments, returns, customers, marketplaces, documents, fraud and risk, "
     "reports and settings, and the help articles."
 )
+WELCOME = (
+    "You're welcome. I'm here whenever the shop needs something: orders, stock, shipping, "
+    "payments, returns, customers, marketplaces and the rest."
+)
+THANKS = re.compile(r"\b(?:thanks|thank you|merci|cheers|see you|bye|goodbye)\b")
 PART = re.compile(r"\n\(Your part: (.+)\)\s*$", re.S)
 REFERS_BACK = re.compile(r"\b(?:it|its|them|that one|this one|the same)\b", re.I)
 # a message about what the last turn showed: "start it", "acknowledge that alert", "the
@@ -83,7 +96,9 @@ class OfflinePlanner(ToolCallingModel):
     # -- supervisor ----------------------------------------------------------------------
 
     def _supervise(self, messages: list[BaseMessage]) -> AIMessage:
-        request = normalize(_last_human(messages), catalogue_words())
+        request = _understood(_last_human(messages), catalogue_words())
+        if only_thanks(request):
+            return AIMessage(content=WELCOME)
         if off_topic(request):
             return AIMessage(content=CANNOT)
         places, models = shop_places(), model_words()
@@ -122,9 +137,9 @@ class OfflinePlanner(ToolCallingModel):
         task = str(messages[task_index].content)
         part = PART.search(task)
         brands = catalogue_words()
-        focus = normalize(part.group(1) if part else task, brands)
+        focus = _understood(part.group(1) if part else task, brands)
         today = utc_now().date()
-        request = normalize(PART.sub("", task), brands)
+        request = _understood(PART.sub("", task), brands)
         models = model_words()
         known = Known(
             focus,
@@ -147,8 +162,9 @@ class OfflinePlanner(ToolCallingModel):
         agent = agent_of(names[0])
         own = [n for n in names if agent_of(n) == agent]  # not the shared look-ups
         choice = rank_tools(focus, own, this_turn)[0].name
-        # "make the invoice and the credit note": each named tool in turn
-        planned = named_tools(focus, own)
+        # "make the invoice and the credit note": each named tool in turn ("the Redmi Note 13"
+        # notes nothing)
+        planned = named_tools(without_models(focus, models), own)
         sequence = planned if choice in planned else [choice]
         finished: dict[str, Any] = {}
         known.target = sequence[0]
@@ -191,7 +207,8 @@ OFF_TOPIC = re.compile(
     r"raining|snow|snowing|sunny|trains?|tgv|sncf|flights?|hotels?|restaurants?|movies?|"
     r"football|elections?|capital of|invest\w*|crypto\w*|bitcoin|accountants?|comptables?|"
     r"lawyers?|avocats?|translate|translation|how do you say|in (?:japanese|chinese|german|"
-    r"spanish|italian))\b"
+    r"spanish|italian)|instagram|linkedin|facebook|tiktok|tweets?|captions?|social media|"
+    r"formulas?)\b"
 )
 # Nouns only the shop's operations have: a clause naming one is a request to the shop.
 SHOP_NOUNS = re.compile(
@@ -230,6 +247,17 @@ def off_topic(request: str) -> bool:
     return not any(SHOP_NOUNS.search(c) and not OFF_TOPIC.search(c) for c in asked)
 
 
+def only_thanks(request: str) -> bool:
+    """A thank-you or a goodbye that asks for nothing: no number, and no part of it naming
+    something of the shop or an action but the thanks ("thanks for the help with the returns",
+    not "article 22 was really helpful, thanks")."""
+    lowered = plain(request)
+    if not THANKS.search(lowered) or re.search(r"\d", lowered):
+        return False
+    clauses = [c for c in re.split(r"[,;:.!?\u2014\u2013]\s*", lowered) if c.strip()]
+    return all(THANKS.search(c) or not (SHOP_NOUNS.search(c) or actions(c)) for c in clauses)
+
+
 # Words of warehouse names that do not name the place: "Lyon Saint-Priest (main)".
 SITE_WORDS = frozenset({"main", "hub", "warehouse", "depot", "site", "centre", "center"})
 
@@ -263,19 +291,56 @@ def model_words() -> frozenset[str]:
 
 
 def catalogue_words() -> frozenset[str]:
-    """The words of the catalogue's brands and variants' names ("fitbit", "dualsense"): names,
-    not typos of dictionary words. Read from the run's database; empty outside a graph run."""
-    names = [*_run_rows(select(Product.brand)), *_run_rows(select(ProductVariant.name))]
+    """The words of the catalogue's brands and variants' names ("fitbit", "dualsense") and of
+    the carriers' ("colis privé"): names, neither typos nor French to translate. Read from the
+    run's database; empty outside a graph run."""
+    names = [
+        *_run_rows(select(Product.brand)),
+        *_run_rows(select(ProductVariant.name)),
+        *_run_rows(select(Carrier.name)),
+    ]
     return frozenset(word for name in names for word in re.findall(r"[a-z]+", plain(name or "")))
+
+
+PEOPLE_TTL_S = 60.0
+_people: dict[str, Any] = {}  # the last database read: its url, when, and the names
+
+
+def people_names() -> tuple[frozenset[str], frozenset[str]]:
+    """The first and last names of the shop's customers, folded: a name typed in lower case
+    ("cancel jules guillot's order") is still a name. Read from the run's database at most
+    once a minute (a shop's customers are many; their names change little)."""
+    engine = _run_engine()
+    url, now = str(engine.url) if engine else "", time.monotonic()
+    if _people.get("url") == url and now - _people["at"] < PEOPLE_TTL_S:
+        return _people["names"]  # type: ignore[no-any-return]
+    rows = _run_rows(select(Customer.first_name, Customer.last_name).distinct())
+    names = (
+        frozenset(plain(first) for first, _ in rows if first),
+        frozenset(plain(last) for _, last in rows if last),
+    )
+    _people.update(url=url, at=now, names=names)
+    return names
+
+
+def _understood(text: str, catalogue: frozenset[str]) -> str:
+    """The request as the planner reads it: people's names capitalised, French and shorthand
+    in plain English, typos fixed (never in the catalogue's own words)."""
+    return normalize(capitalise_people(text, *people_names()), catalogue)
+
+
+def _run_engine() -> Engine | None:
+    try:
+        engine = getattr(get_runtime().context, "engine", None)
+    except (RuntimeError, AttributeError, KeyError):
+        return None
+    return engine if isinstance(engine, Engine) else None
 
 
 def _run_rows(statement: Any) -> list[Any]:
     """The rows of a small read on the graph run's database ([] outside a run or on error)."""
-    try:
-        engine = getattr(get_runtime().context, "engine", None)
-    except (RuntimeError, AttributeError, KeyError):
-        return []
-    if not isinstance(engine, Engine):
+    engine = _run_engine()
+    if engine is None:
         return []
     try:
         with Session(engine) as session:
@@ -372,8 +437,11 @@ def _question(tool: str, missing: list[str], known: Known) -> str:
     for name in missing:
         candidates = known.resolved.get(name.replace("_id", "") + "_lookup")
         if candidates:
-            listed = "; ".join(f"{c.get('id')}: {_label(c)}" for c in candidates[:5])
-            return f"To {action} I need to know which {what}. Several match: {listed}."
+            listed = "; ".join(
+                f"{c.get('id')}: {_label(c)}" + (f" ({c['city']})" if c.get("city") else "")
+                for c in candidates[:5]
+            )
+            return f"To {action} I need to know which {what}. Several match: {listed}. Which one?"
     return f"To {action} I need the {what}. Which one?"
 
 

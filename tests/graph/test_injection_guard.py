@@ -86,6 +86,17 @@ def test_entities_found_from_the_merchants_words_count_not_those_in_free_text() 
     assert _verdict(request, theirs, "record_interaction", to_412).needs_approval
 
 
+def test_a_day_the_request_gave_in_words_keeps_the_chain_from_its_words() -> None:
+    request = "put Théo Robin's order from this morning on hold, the address looks wrong"
+    customer = _read("list_customers", {"search": "Théo Robin"}, {"items": [{"id": 412}]})
+    today = {"customer_id": 412, "placed_from": "2026-11-25", "placed_to": "2026-11-25"}
+    orders = _read("list_orders", today, {"items": [{"id": 3998, "customer_id": 412}]}, id="r2")
+    hold = {"order_id": 3998, "reason": "the address looks wrong"}
+    assert not _verdict(request, customer + orders, "hold_order", hold).needs_approval
+    someone_else = _read("list_orders", {**today, "customer_id": 77}, {"items": [{"id": 3998}]})
+    assert _verdict(request, customer + someone_else, "hold_order", hold).needs_approval
+
+
 def test_only_the_first_asked_call_of_a_tool_runs_unapproved() -> None:
     request = "add a note to customer 12: she called about her delivery"
     reads = _read("get_customer", {"customer_id": 12}, {"id": 12})

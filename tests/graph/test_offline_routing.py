@@ -76,12 +76,63 @@ def test_answer_small_talk_without_any_agent(assistant: Assistant) -> None:
     assert "can't help" in result.answer
 
 
+def test_a_thank_you_is_answered_in_kind(assistant: Assistant) -> None:
+    result = assistant.ask(
+        actor("support"), "that's all for today, thanks for the help with the returns! bye"
+    )
+
+    assert result.agents == [] and result.tool_calls == []
+    assert result.answer.startswith("You're welcome")
+
+
 def test_resolve_a_customer_named_in_words(assistant: Assistant) -> None:
     result = assistant.ask(actor("support"), "loyalty points of Chloé Fontaine")
 
     assert [c.tool for c in result.tool_calls] == ["list_customers", "get_loyalty"]
     assert result.tool_calls[1].args == {"customer_id": 4}
     assert "balance" in result.answer
+
+
+def test_a_name_typed_in_lower_case_is_still_a_name(assistant: Assistant) -> None:
+    result = assistant.ask(actor("support"), "how many points has chloe fontaine got? pls")
+
+    assert [c.tool for c in result.tool_calls] == ["list_customers", "get_loyalty"]
+    assert result.tool_calls[1].args == {"customer_id": 4}
+
+
+def test_a_contact_detail_asked_is_read_from_the_profile(assistant: Assistant) -> None:
+    result = assistant.ask(actor("support"), "what's chloé fontaine's email?")
+
+    assert [c.tool for c in result.tool_calls] == ["list_customers", "get_customer"]
+
+
+def test_a_long_why_is_cut_to_what_the_reason_holds(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    processing = run_tool(seeded_engine, actor("admin"), "list_orders", {"status": "processing"})
+    why = "she found out her company is giving her a phone " * 6
+
+    result = assistant.ask(
+        actor("admin"), f"cancel order {processing.items[0].id} please, because {why}"
+    )
+
+    reason = proposed(result, "cancel_order")["reason"]
+    assert 100 < len(reason) <= 200 and why.startswith(reason)
+
+
+def test_capitalise_only_the_names_of_people_the_shop_knows() -> None:
+    from graph.planner.extract import capitalise_people
+
+    firsts, lasts = frozenset({"jules", "rose", "lea"}), frozenset({"guillot", "petit"})
+    assert capitalise_people("cancel jules guillot's order", firsts, lasts) == (
+        "cancel Jules Guillot's order"
+    )
+    assert capitalise_people("a rose petit case for léa petit", firsts, lasts) == (
+        "a Rose Petit case for Léa Petit"
+    )  # both words must be known names: the shop's customers decide
+    assert capitalise_people("jules the guillot, rose red", firsts, lasts) == (
+        "jules the guillot, rose red"
+    )
 
 
 def test_ask_for_what_is_missing(assistant: Assistant) -> None:
@@ -426,6 +477,9 @@ def test_a_question_of_what_could_be_done_never_writes(
         "cancel it?",
         f"someone put order {order_id} on hold today, I want to see what happened",
         f"can we still issue a credit note on order {order_id} or is something missing?",
+        f"could we cancel order {order_id}, or has it started picking?",
+        f"wasn't order {order_id} on hold at the start of the week? how did we release it?",
+        f"if we cancelled order {order_id}, would its stock go back on sale at once?",
     ):
         result = assistant.ask(actor("admin"), question)
         assert result.pending_approval is None, question
@@ -483,3 +537,99 @@ def test_a_barcode_is_looked_up_in_the_catalogue(
 
     assert [(c.tool, c.args) for c in result.tool_calls] == [("search_products", {"query": ean})]
     assert product.name in result.answer
+
+
+def test_a_date_is_read_as_merchants_write_it() -> None:
+    from datetime import date
+
+    from graph.planner.extract import extract
+
+    today = date(2026, 11, 25)
+    for said, period in (
+        ("units in vs out since november 11th?", (date(2026, 11, 11), today)),
+        ("orders since nov 11", (date(2026, 11, 11), today)),
+        ("what came in on 3 nov", (date(2026, 11, 3), date(2026, 11, 3))),
+        ("best sellers since october", (date(2026, 10, 1), today)),
+        ("revenue in november 2025", (date(2025, 11, 1), date(2025, 11, 30))),
+        ("cancellations since the 1st", (date(2026, 11, 1), today)),
+    ):
+        assert extract(said, today).period == period, said
+
+
+def _two_orders(engine: Engine, name: tuple[str, str], town: str) -> tuple[int, list[Any]]:
+    """A new customer in `town` with two orders of two different products."""
+    customer = run_tool(
+        engine, actor("admin"), "create_customer",
+        {"email": f"{name[0]}.{town}@example.fr".lower(), "first_name": name[0],
+         "last_name": name[1], "marketing_opt_in": True},
+    )  # fmt: skip
+    run_tool(
+        engine, actor("admin"), "add_address",
+        {"customer_id": customer.id, "kind": "shipping", "full_name": " ".join(name),
+         "line1": "3 rue Neuve", "postcode": "44000", "city": town, "is_default": True},
+    )  # fmt: skip
+    stocked = sa.text(
+        "SELECT MIN(v.sku) FROM product_variants v JOIN products p ON p.id = v.product_id"
+        " JOIN stock_levels s ON s.variant_id = v.id WHERE s.on_hand - s.reserved > 5"
+        " AND (p.name LIKE 'JBL Flip%' OR p.name LIKE 'Apple iPad Air%')"
+        " GROUP BY p.name ORDER BY p.name"
+    )
+    with engine.connect() as connection:
+        skus = connection.execute(stocked).scalars().all()
+    orders = [
+        run_tool(engine, actor("admin"), "create_order", {"customer_id": customer.id, "lines": [
+            {"sku": sku, "quantity": 1}
+        ]})
+        for sku in skus
+    ]  # fmt: skip
+    return customer.id, orders
+
+
+def test_an_order_is_found_by_what_it_holds(assistant: Assistant, seeded_engine: Engine) -> None:
+    _, orders = _two_orders(seeded_engine, ("Anouk", "Vasseur"), "Nantes")
+    older = orders[0]  # the newest comes first in a customer's orders: not this one
+    product = " ".join(older.lines[0].name.split()[:2])  # "JBL Charge", "Apple iPad"
+
+    result = assistant.ask(
+        actor("admin"), f"cancel Anouk Vasseur's {product} order, she changed her mind"
+    )
+
+    assert proposed(result, "cancel_order")["order_id"] == older.id
+
+
+def test_namesakes_are_told_apart_by_their_town(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    nantes, _ = _two_orders(seeded_engine, ("Anouk", "Vasseur"), "Nantes")
+    lille, _ = _two_orders(seeded_engine, ("Anouk", "Vasseur"), "Lille")
+
+    first = assistant.ask(actor("admin"), "please take Anouk Vasseur off our marketing emails")
+    assert "(Nantes)" in first.answer and "(Lille)" in first.answer
+    assert first.answer.rstrip().endswith("?")
+    second = assistant.ask(actor("admin"), "the one from Lille", first.thread_id)
+
+    assert second.routing is not None and second.routing.method == "followup"
+    with seeded_engine.connect() as connection:
+        opted_in: dict[int, bool] = dict(
+            connection.execute(
+                sa.text("SELECT id, marketing_opt_in FROM customers WHERE id IN (:a, :b)"),
+                {"a": nantes, "b": lille},
+            ).all()
+        )
+    assert opted_in == {nantes: True, lille: False}
+
+
+def test_things_listed_to_be_shown_are_not_actions(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    customer, _ = _two_orders(seeded_engine, ("Anouk", "Vasseur"), "Nantes")
+
+    result = assistant.ask(
+        actor("admin"),
+        "before I call Anouk Vasseur back, give me the whole picture on her: orders, refunds, "
+        "anything still open",
+    )
+
+    assert result.pending_approval is None
+    assert [c.tool for c in result.tool_calls] == ["list_customers", "customer_360"]
+    assert result.tool_calls[-1].args == {"customer_id": customer}
