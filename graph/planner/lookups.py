@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graph.actions import actions, hits
-from graph.planner.extract import ASKING, STOP, VERBS, keywords, person_names, plain
+from graph.planner.extract import ASKING, ID_NOUNS, STOP, VERBS, keywords, person_names, plain
 from graph.planner.fields import country, weight_grams
 from graph.planner.fill import Known, by_order, noun_words, record_words
 from tools.base import ToolSpec
@@ -648,6 +648,11 @@ PRODUCT_NOISE = frozenset((
     "product", "products", "sku", "variant", "stock", "price", "defect", "defects", "rate",
     "refurb", "refurbished", "sales", "quality", "metrics", "units", "unit",
 ))  # fmt: skip
+# Words a small number follows that are no model's: "reorder point 3", "order 12", "grade 2"
+NOT_MODELS = (
+    STOP | VERBS | PRODUCT_NOISE | {n for nouns in ID_NOUNS.values() for n in nouns}
+    | {"point", "points", "bin", "grade", "day", "days", "week", "weeks", "level", "max", "min"}
+)  # fmt: skip
 # "in Lyon", "on Amazon", "at Paris": a place or a marketplace, not a product
 PLACE_BEFORE = re.compile(r"(?:\b(?:in|at|from|to|on|via)|(?<!\w)à)\s+$", re.I)
 # capitalised or mixed-case words ("iPhone") and words with digits ("S23", "13")
@@ -677,14 +682,15 @@ def product_phrase(text: str, people_too: bool = False) -> str | None:
 
 
 def _with_model_word(text: str, start: int, run: str) -> str:
-    """A lone model number typed in lower case with the word before it: "the refurbished
-    iphone 14s" -> "iphone 14" (its plural "s" dropped)."""
-    if " " in run or not re.fullmatch(r"\d{1,4}s?", run):
+    """A model's number typed in lower case with the word before it: "the refurbished
+    iphone 14s" -> "iphone 14" (its plural "s" dropped), "iphone 14 128" -> "iphone 14 128"."""
+    if not re.fullmatch(r"\d{1,2}s?(?: \d{1,4})*", run):
         return run
     before = re.search(r"([a-z]{3,})\s+$", text[:start])
-    if not before or before.group(1) in STOP | VERBS | PRODUCT_NOISE or actions(before.group(1)):
-        return run  # "move 3 teal JBL Flip 6": a count after a verb
-    return f"{before.group(1)} {run.removesuffix('s')}"
+    if not before or before.group(1) in NOT_MODELS or actions(before.group(1)):
+        return run  # "move 3 teal JBL Flip 6": a count; "reorder point 3": a setting
+    number = re.sub(r"(?<=\d)s$", "", run)
+    return f"{before.group(1)} {number}"
 
 
 def _without_small_words_before(run: str) -> str:
