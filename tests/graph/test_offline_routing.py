@@ -633,3 +633,12 @@ def test_things_listed_to_be_shown_are_not_actions(
     assert result.pending_approval is None
     assert [c.tool for c in result.tool_calls] == ["list_customers", "customer_360"]
     assert result.tool_calls[-1].args == {"customer_id": customer}
+
+
+def test_a_models_number_typed_in_lower_case_names_the_product() -> None:
+    from graph.planner.lookups import product_phrase
+
+    assert product_phrase("defect rate of the refurbished iphone 14s lately?") == "iphone 14"
+    assert product_phrase("iphone 14 128 purple at Paris: reorder point 3") == "iphone 14 128"
+    assert product_phrase("move 3 teal JBL Flip 6 from paris to lyon") == "JBL Flip 6"
+    assert product_phrase("what's in order 12, and is customer 4 blocked?") is None
