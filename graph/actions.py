@@ -296,7 +296,6 @@ PARCELS_ASKED = re.compile(
     r"\b(?:which|what|any|how many)\b(?:(?!\b(?:order|customer)\b).){0,40}"
     r"\b(?:parcels|packages|shipments)\b"
 )
-# "she wants 2 Anker PowerCore 10000": an order to take
 # A hold on a customer's card, put ("put a hold for 3928 on the card 4242…") or let go
 # ("release the hold on his card"): a card authorisation, not an order held
 CARD_HOLD = re.compile(
@@ -317,6 +316,7 @@ NEW_HOME = re.compile(
     r"(?:rue|avenue|av|boulevard|bd|place|quai|all[ée]e|chemin|impasse|route|cours|street|road|"
     r"lane)\b[^.?!]{0,60}\b\d{5}\b"
 )
+# "she wants 2 Anker PowerCore 10000": an order to take
 NEW_ORDER = re.compile(r"\bwants? (?:to (?:buy|order) )?\d+ [a-z]")
 CHANGE_TO = re.compile(
     r"\b(?:drop|cut|lower|reduce|bring down|raise|bump|increase|decrease)\b(?=[^.;?]{0,60}?"

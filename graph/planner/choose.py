@@ -17,7 +17,7 @@ from graph.actions import (
     tool_words,
 )
 from graph.planner.extract import EMAIL, VERBS, Found, barcodes, person_names, plain
-from graph.planner.fill import ORDER_RECORDS
+from graph.planner.fill import AMOUNT_BOUND, ORDER_RECORDS
 from graph.planner.lookups import MARKETPLACE_NAMES
 from graph.router import EXAMPLE, QUOTED, WRITTEN, agent_index
 
@@ -676,12 +676,6 @@ def _fits_the_measure(lowered: str, found: Found, fields: dict[str, Any]) -> flo
     if found.money_cents and AMOUNT_BOUND.search(lowered) and "min_total_cents" in fields:
         bonus += 0.12  # "amazon orders above 1000€ since monday": a listing by amount
     return bonus
-
-
-AMOUNT_BOUND = re.compile(
-    r"\b(?:above|over|more than|at least|bigger than|greater than|under|below|less than|"
-    r"between)\s*€?\s*\d"
-)
 
 
 def _gives_every_value(text: str, found: Found, name: str) -> bool:

@@ -242,7 +242,8 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
         if re.search(r"\b(?:since|after)\s+(?:the\s+)?$", lowered[: said[0][0]]):
             return (day_months[0], today), None  # "since november 11th": up to today
         return (day_months[0], day_months[0]), day_months[0]
-    if first := re.search(r"\bsince the (\d{1,2})(?:st|nd|rd|th)\b(?! of)", lowered):
+    # "since the 1st", "since the 1st of the month" (not of another month, read above)
+    if first := re.search(r"\bsince the (\d{1,2})(?:st|nd|rd|th)\b(?! of (?!the month))", lowered):
         return (today.replace(day=min(int(first.group(1)), today.day)), today), None
     if "yesterday" in lowered:
         day = today - timedelta(days=1)

@@ -400,10 +400,10 @@ def _choice(name: str, choices: list[str], lowered: str) -> str | None:
     return max(hits, key=len) if hits else None
 
 
-AT_LEAST = re.compile(
-    r"\b(?:above|over|more than|at least|bigger than|greater than|from)\s*€?\s*\d"
-)
-AT_MOST = re.compile(r"\b(?:under|below|less than|at most|up to|to)\s*€?\s*\d")
+# An amount as a bound: "above 1000€", "under 50 €", "between 100 and 500€"
+AT_LEAST = re.compile(r"\b(?:above|over|more than|at least|bigger than|greater than)\s*€?\s*\d")
+AT_MOST = re.compile(r"\b(?:under|below|less than|at most|up to)\s*€?\s*\d")
+AMOUNT_BOUND = re.compile(rf"{AT_LEAST.pattern}|{AT_MOST.pattern}|\bbetween\s*€?\s*\d")
 
 
 def _bound(name: str, lowered: str, amounts: list[int]) -> int | None:
