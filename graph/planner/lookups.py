@@ -575,11 +575,9 @@ def _order_holding(orders: list[dict[str, Any]], lowered: str) -> int | None:
     """The one order among several whose products the request names best."""
     if len(orders) < 2:
         return None
-    wanted = set(re.findall(r"[a-z0-9]{2,}", lowered)) - STOP - VERBS
 
     def named(order: dict[str, Any]) -> int:
-        words = set(re.findall(r"[a-z0-9]{2,}", plain(" ".join(order.get("products", [])))))
-        return len(wanted & words)
+        return len(_words_in_common(lowered, " ".join(order.get("products", [])), shortest=2))
 
     scores = sorted((named(order), order["id"]) for order in orders)
     (runner_up, _), (best, order_id) = scores[-2], scores[-1]
@@ -588,13 +586,21 @@ def _order_holding(orders: list[dict[str, Any]], lowered: str) -> int | None:
 
 def _line_named(order: dict[str, Any], lowered: str) -> dict[str, Any] | None:
     """The one order line whose SKU or name the request gives."""
-    wanted = set(re.findall(r"[a-z0-9]{3,}", lowered)) - STOP - VERBS
-
-    def words(line: dict[str, Any]) -> set[str]:
-        return set(re.findall(r"[a-z0-9]{3,}", plain(f"{line.get('name')} {line.get('sku')}")))
-
-    named = [line for line in order["lines"] if wanted & words(line)]
+    named = [
+        line for line in order["lines"]
+        if _words_in_common(lowered, f"{line.get('name')} {line.get('sku')}", shortest=3)
+    ]  # fmt: skip
     return named[0] if len(named) == 1 else None
+
+
+def _words_in_common(lowered: str, text: str, shortest: int) -> set[str]:
+    """The words (of `shortest` letters or digits or more) the request shares with a record's
+    text, its small words and verbs left out."""
+
+    def words(said: str) -> set[str]:
+        return set(re.findall(rf"[a-z0-9]{{{shortest},}}", plain(said)))
+
+    return (words(lowered) - STOP - VERBS) & words(text)
 
 
 def _first_name(user: dict[str, Any]) -> str:

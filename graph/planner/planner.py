@@ -241,10 +241,15 @@ def off_topic(request: str) -> bool:
     lowered = plain(request)
     if not OFF_TOPIC.search(lowered) or re.search(r"\d{3,}|[A-Z]{2,}-", request):
         return False
-    clauses = [c for c in re.split(r"[,;:.!?\u2014\u2013]\s*", lowered) if c.strip()]
+    clauses = _clauses(lowered)
     # what a request asks is what counts: "will it rain in Lyon? I drive to the warehouse"
     asked = [c for c in clauses if _asks(c)] or clauses
     return not any(SHOP_NOUNS.search(c) and not OFF_TOPIC.search(c) for c in asked)
+
+
+def _clauses(lowered: str) -> list[str]:
+    """A request's clauses, between its punctuation and dashes."""
+    return [c for c in re.split(r"[,;:.!?\u2014\u2013]\s*", lowered) if c.strip()]
 
 
 def only_thanks(request: str) -> bool:
@@ -254,7 +259,7 @@ def only_thanks(request: str) -> bool:
     lowered = plain(request)
     if not THANKS.search(lowered) or re.search(r"\d", lowered):
         return False
-    clauses = [c for c in re.split(r"[,;:.!?\u2014\u2013]\s*", lowered) if c.strip()]
+    clauses = _clauses(lowered)
     return all(THANKS.search(c) or not (SHOP_NOUNS.search(c) or actions(c)) for c in clauses)
 
 
