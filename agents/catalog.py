@@ -42,7 +42,8 @@ AGENT_SPECS: dict[str, AgentSpec] = {
             (
                 "list_connections", "get_connection", "create_connection", "update_connection",
                 "delete_connection", "list_offers", "create_offer", "push_stock",
-                "list_marketplace_orders", "sync_orders", "list_unread_messages",
+                "list_marketplace_orders", "get_marketplace_order", "sync_orders",
+                "list_unread_messages",
                 "send_message", "mark_messages_read",
             ),
         ),
@@ -176,7 +177,7 @@ AGENT_SPECS: dict[str, AgentSpec] = {
 # order or product a request is about.
 LOOKUP_TOOLS = (
     "list_customers", "search_products", "get_product", "list_warehouses", "list_orders",
-    "get_order", "list_shipments", "list_connections",
+    "get_order", "list_shipments", "list_connections", "get_marketplace_order",
 )  # fmt: skip
 
 

@@ -12,7 +12,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "drop the authorization", "cancel the authorisation", "cancel the authorization",
       "release the authorisation", "release the authorization", "release the card authorisation",
       "release the card authorization"), ("void_",)),
-    (("open a return", "start a return", "create a return", "log a return", "a return for"),
+    (("open a return", "start a return", "create a return", "log a return", "a return for",
+      "open the return", "open her return", "open his return", "open their return"),
      ("request_return",)),
     (("set up a", "set up an", "open a", "open an", "opening a", "opening an"),
      ("create_", "raise_", "schedule_", "add_", "file_", "request_")),
@@ -25,7 +26,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("create_article",)),
     (("connect our", "connect a", "connect the", "connect my", "hook up", "plug in"),
      ("create_connection",)),
-    (("big picture", "how is everything", "db ok", "database ok", "on fire", "anything wrong",
+    (("big picture", "how is everything", "system is doing", "system's doing", "doing overall",
+      "overall health", "db ok", "database ok", "on fire", "anything wrong",
       "anything broken"), ("system_overview",)),
     (("whole file", "her file", "his file", "full file", "everything we have on",
       "whole history", "full history", "history with us"), ("customer_360",)),
@@ -42,13 +44,24 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "which carrier to", "carrier would you", "carrier do you recommend", "pick a carrier",
       "choose a carrier", "pick the carrier", "choose the carrier"),
      ("select_carrier",)),
+    (("carrier charge", "carriers charge", "carrier would charge", "carriers would charge",
+      "cost to send", "cost to ship", "cost us to send", "cost us to ship"), ("quote_rates",)),
     # the carrier settled on: "ok go with DPD", "book it with that one"
     (("go with", "book it with", "book them with", "book with", "ship it with", "ship it via",
       "send it with", "send it via"), ("create_shipment",)),
     (("payment to shipping", "payment and shipping", "payment to dispatch", "time to ship",
+      "ship within", "ships within", "shipping within",
       "time to dispatch", "go out within", "goes out within", "went out within",
       "shipped within", "sent within", "how fast did", "dispatched within", "lead time",
       "fulfilment time", "fulfillment time", "out the door"), ("warehouse_performance",)),
+    (("fail to come in", "failed to come in", "didn't come in", "didn't come through",
+      "did not come in", "never came in", "never came through", "fail to sync", "failed to sync",
+      "fail to import", "failed to import"), ("list_marketplace_orders",)),
+    (("latest tracking", "tracking update", "pull the tracking", "get the tracking",
+      "check the tracking", "refresh the tracking"), ("track_",)),
+    (("value at cost", "stock value", "value of our stock", "value of the stock",
+      "inventory value", "worth at cost", "value of everything"), ("inventory_value",)),
+    (("can be closed", "can be resolved", "can be dismissed", "can be cleared"), ("resolve_",)),
     (("where her parcel", "where his parcel", "where their parcel", "where the parcel",
       "where the package", "where my parcel"), ("track_",)),
     (("helpful", "useful", "did not help", "didn't help"), ("mark_article_helpful",)),
@@ -56,7 +69,8 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "survey came back", "came back by email", "came back by phone", "survey answer"),
      ("record_survey_response",)),
     (("are left", "left in", "units left", "have left"), ("get_stock",)),
-    (("set to", "currently set", "current value"), ("get_config",)),
+    (("set to", "currently set", "current value", "we have set", "we've set", "have we set",
+      "you have set"), ("get_config",)),
     (("address of", "details of", "details on"), ("get_",)),
     (("should be", "should cost"), ("update_variant_price", "update_")),
     (("as degraded", "as down", "as healthy", "heartbeat"), ("record_heartbeat",)),
@@ -67,8 +81,14 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "off the marketing", "off marketing", "off our mailing", "off the mailing",
       "off the newsletter", "off our newsletter"), ("update_",)),
     (("saved cards", "payment methods"), ("list_payment_methods",)),
-    (("payment providers", "payment provider", "gateways"), ("list_gateways",)),
+    (("how full", "room left", "space left", "occupancy", "still have room", "still has room",
+      "still have space", "still has space"), ("warehouse_capacity",)),
+    (("payment providers", "payment provider", "gateways", "fees of each", "fees for each",
+      "fees per", "fees of every", "fees by"), ("list_gateways",)),
     (("from the supplier", "from our supplier", "supplier delivery"), ("record_movement",)),
+    (("lift the block", "lift that block", "lift this block", "lift her block", "lift his block",
+      "lifting the block", "lifting that block", "lift the ban", "remove the block",
+      "remove that block"), ("unblock_",)),
     (("block list", "blocklist", "blocked list", "on our blacklist", "blacklisted"),
      ("list_blocked",)),
     (("plugged into", "connected to"), ("list_connections",)),
@@ -82,12 +102,14 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
      ("low_stock_",)),
     (("best seller", "bestseller", "best-selling", "top selling", "sold the most"),
      ("product_analytics",)),
-    (("adjust", "adjustment", "write off", "missing", "damaged", "stock count", "came up short",
+    (("adjust", "adjustment", "write off", "missing", "damaged", "stock count",
+      "correct the stock", "fix the stock", "came up short",
       "short on", "crushed", "got broken", "out of the stock", "out of stock count"),
      ("record_movement",)),
     (("where have we got", "where do we have", "which warehouses have", "which sites have",
       "in which warehouse", "in which warehouses"), ("product_availability",)),
-    (("send back", "bring back", "wants to return", "return request"), ("request_return",)),
+    (("send back", "bring back", "wants to return", "send something back", "send it back",
+      "send them back", "send the item back", "sending it back"), ("request_return",)),
     (("reserved", "set aside for"), ("list_reservations",)),
     (("defect rate", "quality metrics", "failure rate"), ("product_quality_metrics",)),
     (("listed", "listing", "offers"), ("list_offers",)),
@@ -194,7 +216,9 @@ ACTION_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
       "are back at", "back at the warehouse", "back in the warehouse", "got it back"),
      ("receive_", "record_movement")),
     (("inspect",), ("inspect_",)),
-    (("redeem", "use points", "convert points"), ("redeem_",)),
+    (("redeem", "use points", "convert points", "into vouchers", "for vouchers", "in vouchers",
+      "use her points", "use his points", "use their points", "use her lumen club points",
+      "use his lumen club points", "cash in"), ("redeem_",)),
     (("erase", "forget", "gdpr", "right to be forgotten", "personal data", "wipe his data",
       "wipe her data", "wipe their data", "wipe his account", "wipe her account",
       "wipe the account", "wipe everything"),
@@ -244,6 +268,13 @@ ALREADY_THERE = re.compile(
     r"\s*(?:any|are there|is there)\b|.*\b(?:invoice|credit note) (?:number|no)\b|"
     r".*\bnumber of (?:the|her|his|their|its) (?:invoice|credit note)\b"
 )
+ALREADY_MADE = re.compile(
+    r"\b(?:has|have|had|was|were) (?:any|an?|the|one|anything)\b[\w ]{0,30}? "
+    r"(?:been |already |ever )*"
+    r"(?:generated|issued|made|created|produced|printed)\b|"
+    r"\bdid we (?:ever |already )?(?:issue|generate|make|create|produce|print)\b|"
+    r"\b(?:have|has) (?:an?|any) (?:invoice|credit note|packing slip|label)s? (?:yet|already)\b"
+)
 DOCUMENT_NOUNS = re.compile(r"\b(?:invoices?|packing slips?|credit notes?|labels?)\b")
 QUESTION = re.compile(r"\s*(?:which|what|who|how many|are there|is there|any|show|list)\b")
 # Words that name an action in a request and a state in a question ("which inspections
@@ -276,12 +307,22 @@ COUNTED = re.compile(
     r"\b(?:only|counted|found|there (?:are|is)|we have)\s+(\d{1,5})\b.{0,60}?\b(?:system|comptoir|"
     r"it|stock|the books?|screen)\s+(?:says?|shows?|has|thinks?|reads?|gives?)\s+(\d{1,5})\b"
 )
+# The same, the system's figure first: "system says 8 on hand, the shelf has 7"
+BOOKED_THEN_COUNTED = re.compile(
+    r"\b(?:system|comptoir|stock|the books?|screen)\s+(?:says?|shows?|has|thinks?|reads?)\s+"
+    r"(\d{1,5})\b.{0,60}?\b(?:shelf|shelves|we|count|counted|found|actually|physically|really)\b"
+    r"(?:\s+(?:has|have|had|shows?|found|counted|is|are|only))*\s+(\d{1,5})\b"
+)
 # A question about the whole shop, asked first: "how are we doing today?", "how's business?"
 SHOP_AT_LARGE = re.compile(r"\s*how(?: are|'s| is) (?:we|things|business)\b(?: doing| going)?")
 # A warranty claim, by its number, and what was done about it
 WARRANTY_DECIDED = re.compile(
-    r"\b(?:war \d{4} \d+|warranty claim \d+|claim \d+)\b.*\b(?:repair\w*|replac\w*|refund\w*|"
+    r"\b(?:war[ -]\d{4}[ -]\d+|warranty claim \d+|claim \d+)\b.*\b(?:repair\w*|replac\w*|refund\w*|"
     r"reject\w*|approv\w*|clos\w*)"
+)
+# The order amount from which shipping is free, given: "free delivery on the shop from 79€"
+FREE_SHIPPING_FROM = re.compile(
+    r"\bfree (?:shipping|delivery)\b.{0,30}\b(?:from|over|above|at|to|starts? at) \d"
 )
 # A weight band's new price: "France standard up to 1 kg is now 7,60€", "<1kg to 17,90 HT"
 NEW_RATE = re.compile(
@@ -319,8 +360,8 @@ NEW_HOME = re.compile(
 # "she wants 2 Anker PowerCore 10000": an order to take
 NEW_ORDER = re.compile(r"\bwants? (?:to (?:buy|order) )?\d+ [a-z]")
 CHANGE_TO = re.compile(
-    r"\b(?:drop|cut|lower|reduce|bring down|raise|bump|increase|decrease)\b(?=[^.;?]{0,60}?"
-    r"\bto \d)"
+    r"\b(?:drop|cut|lower|reduce|bring down|raise|bump|increase|decrease)\b(?=(?:[^.;?]|"
+    r"\.(?=\d)){0,60}?\bto \d)"  # "drop it from 128.99 to 119": a decimal point ends nothing
 )
 NEW_PRICE = re.compile(r"(?:\bat|→|->|=) ?\d+(?:[.,]\d+)? ?(?:€|eur\b|euros?\b)")
 # "make Lucas Petit a manager": a role to change, not a document to make
@@ -335,7 +376,7 @@ NOW_HOLDS = re.compile(r"\b(?:has|have|holds?|takes?|it'?s|it is) \d[\d ,.]*\s*[
 # An action ruled out: "don't cancel it", "so nobody ships it", "no need to refund"
 NEGATED = re.compile(
     r"\b(?:don'?t|do not|does not|doesn'?t|never|no need to|not to|nobody|no one|without|"
-    r"hasn'?t|has not|haven'?t|have not|won'?t|will not|"
+    r"hasn'?t|has not|haven'?t|have not|won'?t|will not|can'?t|cannot|couldn'?t|could not|"
     r"before (?:i|we|you)|until (?:i|we|you))(?: \w+ly)? \w+"
 )
 # "the refund rate", "return rates": a measure, not a refund or a return to make
@@ -363,10 +404,14 @@ def first_position(text: str, words: tuple[str, ...], endings: str = "s|es|d|ed|
     return min(positions) if positions else None
 
 
+# Action words in phrases that name none: "the rate on file", "the scorecard came in at 86%"
+NOT_ACTIONS = re.compile(r"\b(?:on|in) (?:the |our )?files?\b|\bcame in at(?= \d)")
+
+
 def _meant(lowered: str) -> str:
     """The words of a request that can name an action: without values given (a card's expiry,
     a score), lists of things, alerts' and rates' names, and actions ruled out."""
-    lowered = CARD_EXPIRY.sub(" ", SCORE_GIVEN.sub(" ", lowered))
+    lowered = NOT_ACTIONS.sub(" ", CARD_EXPIRY.sub(" ", SCORE_GIVEN.sub(" ", lowered)))
     lowered = ALERT_KIND.sub("", LISTED_NOUNS.sub(" ", lowered))
     return NEGATED.sub(" ", RATE.sub("", lowered)).replace("-", " ")
 
@@ -414,7 +459,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
     lowered = _meant(lowered)
     question = QUESTION.match(lowered) is not None
     found: list[tuple[int, int, tuple[str, ...]]] = []
-    if ALREADY_THERE.match(lowered):  # "any invoices already made for 3960?": a listing
+    # "any invoices already made for 3960?", "has any document been generated yet?": a listing
+    if ALREADY_THERE.match(lowered) or ALREADY_MADE.search(lowered):
         lowered = DOCUMENT_NOUNS.sub(" ", lowered)
         found.append((0, -1, ("list_",)))
     for rank, (words, prefixes) in enumerate(ACTION_WORDS):
@@ -433,6 +479,8 @@ def actions(lowered: str) -> list[tuple[str, ...]]:
         found.append((order.start(), -1, ("create_order",)))
     if marks:  # the answer to record comes before "satisfaction" names the statistics
         found.append((0, -1, ("record_survey_response",)))
+    if threshold := FREE_SHIPPING_FROM.search(lowered):
+        found.append((threshold.start(), -1, ("set_config",)))
     if WARRANTY_DECIDED.search(lowered):  # "WAR-2026-000006: no part, refund the customer"
         found.append((0, -1, ("decide_warranty_claim",)))
     # "new tariff: up to 2 kg is now 9,10€": a line's price changes (unless one is added)

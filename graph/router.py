@@ -111,7 +111,8 @@ EXAMPLE = re.compile(r"\s*(?:like|such as|e\.?g\.?|for example|for instance)\b")
 # much revenue?"
 MEASURE_OF_IT = re.compile(
     r"(?:and )?(?:how much|what|the)(?: total| in)? (?:revenue|turnover|sales|money|value|margin|"
-    r"profit|total)(?: in total| overall)?"
+    r"profit|total)(?: in total| overall)?|"
+    r"(?:and )?how long (?:would|will|does|did|do) (?:it|that|this|they|each|each one) take"
 )
 
 ASKING = re.compile(

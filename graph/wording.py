@@ -66,7 +66,9 @@ FRENCH = {
     "mardi": "tuesday", "mercredi": "wednesday", "jeudi": "thursday", "vendredi": "friday",
     "samedi": "saturday", "dimanche": "sunday",
     "carte": "card", "cartes": "cards", "enregistre": "saved", "enregistrees": "saved",
-    "enregistree": "saved", "enregistres": "saved", "seuil": "threshold",
+    "enregistree": "saved", "enregistres": "saved", "seuil": "threshold", "frais": "fees",
+    "cloturer": "close", "cloture": "close", "cloturez": "close", "conforme": "passed",
+    "conformes": "passed", "aucun": "no", "aucune": "no", "chaque": "each",
 }  # fmt: skip
 # French phrases, before single words: "en attente" is a hold, "geste commercial" a goodwill
 # gesture, "est-ce que" only turns a sentence into a question.
@@ -101,6 +103,17 @@ FRENCH_PHRASES = (
     (re.compile(r"\bpanier moyen\b", re.I), "average order value"),
     (re.compile(r"\bcombien de temps\b", re.I), "how long"),
     (re.compile(r"\bhors d[eé]lai\b", re.I), "past the deadline"),
+    (re.compile(r"\b(?:mettre|mets|mettez|mise) [àa] jour\b", re.I), "update"),
+    (re.compile(r"\bhors service\b", re.I), "out of service"),
+    (re.compile(r"\bbons? d'achats?\b", re.I), "vouchers"),
+    (re.compile(r"\bdepuis (?:le )?d[eé]but (?:du mois )?(?:de |d')", re.I), "since "),
+    (re.compile(r"\b(\d{1,2}) sur (5|10)\b", re.I), r"\1 out of \2"),  # a mark: "4 sur 5"
+    (re.compile(r"\b(?:est )?remplie? [àa] combien\b", re.I), "how full is it"),
+    (re.compile(r"\bmoyens? de paiement\b", re.I), "payment method"),
+    (re.compile(r"\bde chaque\b", re.I), "of each"),
+    (re.compile(r"\bpar rapport (?:[àa]u|aux|[àa] la|[àa])\b", re.I), "compared to"),
+    (re.compile(r"\bsans (?:les? |la )?supprimer\b", re.I), "without deleting"),
+    (re.compile(r"\barr[eê]te[rz]? (?:de (?:les? |la )?|d')utiliser\b", re.I), "stop using"),
     (
         re.compile(r"\b(?:le )?seuil de (?:la )?livraison gratuite\b", re.I),
         "the free shipping threshold",
@@ -136,7 +149,7 @@ SHORTHAND = {
     "pls": "please", "plz": "please", "thx": "thanks", "rn": "right now", "asap": "now",
     "thru": "through", "wat": "what", "u": "you", "ur": "your", "cust": "customer", "mov": "move",
     "qty": "quantity", "refurb": "refurbished", "refurbs": "refurbished", "wh": "warehouse",
-    "msg": "message", "msgs": "messages", "addr": "address",
+    "msg": "message", "msgs": "messages", "addr": "address", "bm": "Back Market", "amz": "Amazon",
     # contractions typed without their apostrophe, not typos of other words ("dont": no donut)
     "dont": "don't", "doesnt": "doesn't", "didnt": "didn't", "cant": "can't", "wont": "won't",
     "isnt": "isn't", "wasnt": "wasn't", "hasnt": "hasn't", "havent": "haven't",
@@ -174,6 +187,9 @@ THOUSANDS = re.compile(
     r"(?<![\d+])(?<!\d )\b(\d{1,3})[ \u00a0\u202f](?!(?:128|256|512)\b)(\d{3})\b"
     r"(?![ \u00a0\u202f]?\d)"
 )
+# A count written with a comma between its thousands ("4,500 locations"), not an amount in
+# euros ("4,50 €") nor a list ("3964,3965")
+COMMA_THOUSANDS = re.compile(r"(?<![\d,.])\b(\d{1,3}),(\d{3})\b(?![,.]\d)(?!\s*(?:€|eur))", re.I)
 ELISION = re.compile(r"(?:[ldjmnstc]|qu|jusqu|lorsqu|puisqu)'\w", re.I)
 SHORTEST_TYPO = 4  # shorter slips have too many readings ("teh", "cna")
 
@@ -186,12 +202,14 @@ def plain(text: str) -> str:
 def normalize(text: str, names: frozenset[str] = frozenset()) -> str:
     """The request with French shop words, shorthand and typos replaced. `names` are words
     the shop uses that no dictionary knows (its brands and models: "fitbit"): never typos."""
-    quoted = [match.span() for match in QUOTE.finditer(text)]
     french = is_french(text)
-    if french and not quoted:
-        for phrase, meant in FRENCH_PHRASES:
-            text = phrase.sub(meant, text)
-        text = text.strip()
+    if french:  # quoted text stays as typed
+        pieces = re.split(f"({QUOTE.pattern})", text)
+        for number in range(0, len(pieces), 2):
+            for phrase, meant in FRENCH_PHRASES:
+                pieces[number] = phrase.sub(meant, pieces[number])
+        text = "".join(pieces).strip()
+    quoted = [match.span() for match in QUOTE.finditer(text)]
 
     def replace(match: re.Match[str]) -> str:
         word = match.group(0)
@@ -200,6 +218,8 @@ def normalize(text: str, names: frozenset[str] = frozenset()) -> str:
         # "l'entrepôt", "d'identité": the word after the elided article
         elided, _, rest = word.rpartition("'") if ELISION.match(word) else ("", "", word)
         key = plain(rest)
+        if key in names and _beside_a_name(text, match, names):
+            return word  # "Colis Privé" is a carrier, not a parcel
         if rest[0].isupper():
             # a name, unless a French word opening the sentence ("Débloque le client 605")
             before = text[: match.start()]
@@ -217,7 +237,16 @@ def normalize(text: str, names: frozenset[str] = frozenset()) -> str:
     text = WORD.sub(replace, text)
     text = EURO_SIGN.sub(r"\1 euros", text)  # "119€": the sign would not survive plain()
     text = THOUSANDS.sub(r"\1\2", text)  # "2 800 locations", "over 2 000 euros"
+    text = COMMA_THOUSANDS.sub(r"\1\2", text)  # "4,500 locations"
     return COUNTED.sub(lambda match: NUMBER_WORDS[match.group(1).lower()], text)
+
+
+def _beside_a_name(text: str, match: re.Match[str], names: frozenset[str]) -> bool:
+    """Whether the word next to the matched one (before or after it, across a space or a
+    hyphen) is also one of the shop's names: together they name something."""
+    before = re.search(r"([A-Za-zÀ-ÿ]+)[ -]$", text[: match.start()])
+    after = re.match(r"[ -]([A-Za-zÀ-ÿ]+)", text[match.end() :])
+    return any(near is not None and plain(near.group(1)) in names for near in (before, after))
 
 
 def is_french(text: str) -> bool:

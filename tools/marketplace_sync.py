@@ -19,7 +19,7 @@ from db.models import (
     ProductVariant,
     SyncStatus,
 )
-from tools.base import ProviderError, ToolContext, ToolError, tool
+from tools.base import InvalidInput, NotFound, ProviderError, ToolContext, ToolError, tool
 from tools.common import Cursor, Limit, Page, euros, paginate
 from tools.marketplace_common import (
     DOMAIN,
@@ -107,6 +107,42 @@ def list_marketplace_orders(
         statement = statement.where(MarketplaceOrder.sync_status == sync_status)
     rows, next_cursor = paginate(ctx.session, statement, MarketplaceOrder.id, limit, cursor)
     return Page(items=[_order_out(row) for row in rows], next_cursor=next_cursor)
+
+
+@tool(agent="marketplace", path="/marketplace/orders/{external_order_id}")
+def get_marketplace_order(
+    ctx: ToolContext,
+    external_order_id: Annotated[
+        str,
+        Field(
+            min_length=4,
+            max_length=64,
+            description="The order's number on the marketplace, as the buyer and the seller "
+            "back office show it: Amazon 402-…, Back Market BM…, Cdiscount …CD.",
+        ),
+    ],
+) -> MarketplaceOrderOut:
+    """Find a marketplace order by the number the marketplace gave it: its connection, sync
+    status, the Comptoir order it became and, for a failed one, why."""
+    number = external_order_id.strip()
+    rows = ctx.session.exec(
+        select(MarketplaceOrder).where(
+            MarketplaceOrder.external_order_id.in_({number, number.upper()})  # type: ignore[attr-defined]
+        )
+    ).all()
+    if not rows:
+        raise NotFound(
+            f"no marketplace order numbered {number}; sync_orders fetches the newest ones",
+            field="external_order_id",
+        )
+    if len(rows) > 1:
+        connections = ", ".join(str(row.connection_id) for row in rows)
+        raise InvalidInput(
+            f"{number} numbers an order on several connections ({connections}); "
+            "list_marketplace_orders shows one connection's",
+            field="external_order_id",
+        )
+    return _order_out(rows[0])
 
 
 class UnsyncedOrder(BaseModel):

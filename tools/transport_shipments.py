@@ -143,17 +143,28 @@ def list_shipments(
     warehouse_id: Annotated[
         int | None, Field(ge=1, description="Only those leaving this warehouse.")
     ] = None,
+    tracking_number: Annotated[
+        str | None,
+        Field(
+            min_length=6,
+            max_length=40,
+            description="Only the parcel with this tracking number (as the carrier prints it).",
+        ),
+    ] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[ShipmentOut]:
     """List shipments, newest first, by order, carrier, status (label_created, in_transit,
-    out_for_delivery, delivered, exception, returned_to_sender) or warehouse."""
+    out_for_delivery, delivered, exception, returned_to_sender), warehouse or tracking
+    number."""
     statement = select(Shipment)
+    tracking = "".join(tracking_number.split()).upper() if tracking_number else None
     for column, value in (
         (Shipment.order_id, order_id),
         (Shipment.carrier_id, carrier_id),
         (Shipment.status, status),
         (Shipment.warehouse_id, warehouse_id),
+        (Shipment.tracking_number, tracking),
     ):
         if value is not None:
             statement = statement.where(column == value)

@@ -67,6 +67,7 @@ class MarketplaceOrder(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("connection_id", "external_order_id"),
         sa.Index("ix_marketplace_orders_connection_id_sync_status", "connection_id", "sync_status"),
+        sa.Index("ix_marketplace_orders_external_order_id", "external_order_id"),
         *non_negative("total_cents"),
     )
 

@@ -9,13 +9,16 @@ KEY_FIELDS = (
     "id", "number", "status", "name", "title", "sku", "email", "full_name", "customer_name",
     "total_cents", "amount_cents", "refunded_cents", "captured_cents", "price_cents",
     "available", "on_hand", "reserved", "quantity", "score", "risk_level", "decision",
-    "tracking_number", "carrier", "rma_number", "kind", "format", "message", "summary",
+    "tracking_number", "carrier", "rma_number", "kind", "format", "message", "summary", "key",
+    "value",
 )  # fmt: skip
 MAX_ROWS = 10
 MAX_COLUMNS = 6
 
 
-def write_answer(tool: str, result: Any) -> str:
+def write_answer(tool: str, result: Any, asked: str = "") -> str:
+    """The answer to a tool's result; `asked` (the request, plain) puts the columns it names
+    into a table ("the fees of each gateway")."""
     if tool == "search_articles" and isinstance(result, dict):
         return cited_passages(result.get("hits", []))
     spec = REGISTRY[tool]
@@ -27,7 +30,7 @@ def write_answer(tool: str, result: Any) -> str:
             return f"No {noun} found."
         more = "+" if isinstance(result, dict) and result.get("next_cursor") else ""
         header = f"{len(rows)}{more} {noun} found."
-        return header + "\n\n" + table(rows[:MAX_ROWS]) + _remainder(result, len(rows))
+        return header + "\n\n" + table(rows[:MAX_ROWS], asked) + _remainder(result, len(rows))
     if isinstance(result, dict):
         if spec.writes:
             lead = f"Done: {tool.replace('_', ' ')}."
@@ -95,12 +98,19 @@ def facts(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def table(rows: list[Any]) -> str:
+def table(rows: list[Any], asked: str = "") -> str:
+    """Rows as a table: what identifies a row, the columns the request names, then the key
+    fields and the rest, as many as fit."""
     if not rows or not isinstance(rows[0], dict):
         return "\n".join(f"- {row}" for row in rows)
-    scalar = [k for k, v in rows[0].items() if not isinstance(v, dict | list)]
+    # a column is scalar in some row: a setting's value is a number here, a list there
+    scalar = list(
+        dict.fromkeys(k for row in rows for k, v in row.items() if not isinstance(v, dict))
+    )
+    scalar = [k for k in scalar if any(not isinstance(row.get(k), dict | list) for row in rows)]
     preferred = [k for k in KEY_FIELDS if k in scalar]
-    columns = (preferred + [k for k in scalar if k not in preferred])[:MAX_COLUMNS]
+    named = [k for k in scalar if _names_column(asked, k)]
+    columns = list(dict.fromkeys([*preferred[:2], *named, *preferred, *scalar]))[:MAX_COLUMNS]
     lines = ["| " + " | ".join(_label(c) for c in columns) + " |"]
     lines.append("|" + "---|" * len(columns))
     for row in rows:
@@ -109,8 +119,17 @@ def table(rows: list[Any]) -> str:
     return "\n".join(lines)
 
 
+def _names_column(asked: str, key: str) -> bool:
+    """Whether a request names a column by one of its words ("fees" names fee_bp)."""
+    words = [w for w in key.split("_") if len(w) >= 3 and w not in ("cents", "count")]
+    return any(re.search(rf"\b{w}(?:s|es)?\b", asked) for w in words)
+
+
 def format_value(key: str, value: Any) -> Any:
-    """A field's value as a person reads it: cents as euros, basis points as percents."""
+    """A field's value as a person reads it: cents as euros, basis points as percents, a list
+    as its items."""
+    if isinstance(value, list) and not any(isinstance(item, dict | list) for item in value):
+        return ", ".join(str(item) for item in value)
     if key.endswith("_cents") and isinstance(value, int):
         return f"{value / 100:,.2f} EUR".replace(",", " ")
     if key.endswith("_bp") and isinstance(value, int):

@@ -7,6 +7,7 @@ from typing import Any
 
 from agents import AGENT_SPECS
 from graph.actions import (
+    ALREADY_MADE,
     COUNTED,
     NEGATED,
     NEW_ORDER,
@@ -16,7 +17,15 @@ from graph.actions import (
     hits,
     tool_words,
 )
-from graph.planner.extract import EMAIL, VERBS, Found, barcodes, person_names, plain
+from graph.planner.extract import (
+    EMAIL,
+    MARKETPLACE_NUMBER,
+    VERBS,
+    Found,
+    barcodes,
+    person_names,
+    plain,
+)
 from graph.planner.fill import AMOUNT_BOUND, ORDER_RECORDS
 from graph.planner.lookups import MARKETPLACE_NAMES
 from graph.router import EXAMPLE, QUOTED, WRITTEN, agent_index
@@ -43,7 +52,7 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
                   "quote"),
     "payments": ("payment", "pay", "paid", "refund", "capture", "card", "gateway", "fees", "paypal",
                  "transaction", "charge", "void", "stripe", "authorization", "money back",
-                 "reimburse"),
+                 "reimburse", "sepa", "direct debit"),
     "warehouse": ("warehouse", "pick list", "picking", "capacity", "occupancy", "site",
                   "locations", "how full", "payment to shipping", "payment and shipping",
                   "go out within", "goes out within", "went out within", "shipped within",
@@ -58,7 +67,8 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
     "knowledge": ("policy", "how do i", "how do we", "how to", "article", "help", "procedure",
                   "guide", "rule", "faq"),
     "after_sales": ("return", "rma", "warranty", "survey", "satisfaction", "satisfied", "nps",
-                    "rated", "broken", "defective", "send back"),
+                    "rated", "broken", "defective", "send back", "send something back",
+                    "send it back", "send them back"),
     "backoffice": ("report", "dashboard", "config", "setting", "staff", "api key", "user",
                    "role", "revenue report", "kpi", "threshold"),
     "quality": ("inspection", "inspect", "defect", "quality", "grade", "grading", "refurbish",
@@ -94,15 +104,19 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"(?:euros?|eur)\b")),
     # the order amount from which shipping is free: a setting, not a carrier's rate
     ("backoffice", 0.45, re.compile(
-        r"\bfree shipping\b.{0,30}\b(?:from|over|above|threshold|at|to|starts?)\b|"
-        r"\bfree shipping threshold\b")),
+        r"\bfree (?:shipping|delivery)\b.{0,30}\b(?:from|over|above|threshold|at|to|starts?)\b|"
+        r"\bfree (?:shipping|delivery) threshold\b")),
     ("backoffice", 0.3, re.compile(r"\b(?:\w+ )?settings\b(?! of\b)")),
     # a setting's past: "who touched the free shipping threshold, and what was it before?"
     ("backoffice", 0.4, re.compile(
         r"\bwho (?:changed|touched|modified|set|updated|edited|lowered|raised)\b.{0,40}\b(?:"
         r"threshold|setting|window|limit|config\w*|free shipping)\b")),
+    # a setting named by what it limits: "the fraud review threshold", "the fraud thresholds"
+    ("backoffice", 0.4, re.compile(r"\b(?:fraud|review|block|flag) (?:\w+ )?thresholds?\b")),
     # a setting's current value: "what's the return window set to?"
-    ("backoffice", 0.4, re.compile(r"\b(?:set to|currently set|current value)\b")),
+    ("backoffice", 0.4, re.compile(
+        r"\b(?:set to|currently set|current value|what (?:we|you) (?:have|'ve) set|"
+        r"have we set|is (?:that|it|this) (?:what is|what's) set)\b")),
     # the help articles: "write a draft help article", "what does the help center say"
     ("knowledge", 0.3, re.compile(r"\b(?:help |faq )?articles?\b|\bhelp cent(?:er|re)\b")),
     ("knowledge", 0.5, re.compile(
@@ -118,7 +132,8 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"\b(?:an? |as )?(?:admin|manager|viewer|support)(?: account| user| role)?\b.{0,30}|"
         r"\bstaff\b|\bapi keys?\b|\baccount for\b")),
     ("orders", 0.25, re.compile("|".join((
-        r"\bnew (?:\w+ )?order\b", r"\b(?:place|create) an? (?:\w+ )?order\b",
+        r"\bnew (?:\w+ )?order\b",
+        r"(?<!can't )(?<!cannot )(?<!couldn't )(?<!not )\b(?:place|create) an? (?:\w+ )?order\b",
         r"\b(?:called|phoned|emailed) in an? (?:\w+ )?order\b",
         NEW_ORDER.pattern,  # "she wants 2 Anker PowerCore"
         r"\bhow many orders\b", r"\bnumber of orders\b", r"\b(?:which|what) orders\b",
@@ -136,6 +151,22 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("monitoring", 0.35, re.compile(
         r"\balerts?\b[^.?!]{0,50}\b(?:still open|open or|been closed|been resolved|"
         r"been acknowledged)\b")),
+    # an alert to close: "the low-stock alert for the 45W charger at Marseille can be closed"
+    ("monitoring", 0.4, re.compile(
+        r"\b(?:low[ -]stock|stock|system|sync|critical) alerts?\b[^.?!]{0,80}\b(?:can|should|must) "
+        r"be (?:closed|resolved|dismissed|cleared)\b")),
+    # "did a Back Market order fail to come in today?": the marketplace's order sync
+    ("marketplace", 0.35, re.compile(
+        MARKETPLACES + r"[^.?!]{0,20}\borders?\b[^.?!]{0,30}\b(?:fail\w*|(?:didn't|did not|never) "
+        r"(?:come|came|arrive|sync))")),
+    # the orders a site has to pick: "how many orders are waiting in the Saint-Priest pick list"
+    ("warehouse", 0.35, re.compile(r"\bpick(?:ing)? list\b|\bwaiting to be picked\b")),
+    # what sold best: "our 5 best-selling products by revenue in October"
+    ("products", 0.3, re.compile(r"\b(?:best|top|worst)[- ]?(?:selling|sellers?)\b")),
+    # a marketplace's order that did not come in: "BM0105918919 shows failed, why?"
+    ("marketplace", 0.3, re.compile(
+        rf"^(?=.*(?:{MARKETPLACE_NUMBER.pattern}))(?=.*\b(?:sync\w*|import\w*|failed|never "
+        r"(?:came|arrived|showed)|(?:came|come|got) (?:in|into|through)|missing)\b)", re.I)),
     # the risk scan's alerts: "wasn't there a cancellation alert early november?"
     ("risk", 0.35, re.compile(
         r"\b(?:cancell?ation|refund|revenue|chargeback|stock ?out)s? (?:spike |drop |surge )?"
@@ -474,8 +505,13 @@ DONE_ALREADY = (
 )
 # What a request states rather than asks for: "which orders failed to sync", "check that the
 # refund went through", "why did the payment fail": the verbs there name no action.
+# What is only being weighed: "we're thinking about closing Toulouse"
+CONSIDERING = (
+    r"\b(?:thinking|thought|considering|planning|wondering) (?:about|of|on|whether|if)\b"
+    r"[^,.;:?!]*"
+)
 STATED = re.compile(
-    rf"{DONE_ALREADY}|"
+    rf"{DONE_ALREADY}|{CONSIDERING}|"
     # a request someone sent: "Clara Guillot sent a GDPR erasure request by email"
     r"\b(?:sent|made|filed|submitted|opened) (?:us |me )?an? [^,.;:?!]*\brequest\b[^,.;:?!]*|"
     # how things are: "there's a typo in the address on an invoice"
@@ -489,7 +525,9 @@ STATED = re.compile(
     r"\b(?:arrived|came|got there|was delivered|were delivered) (?:damaged|broken|cracked|"
     r"scratched|crushed|faulty|dead|late|opened|open|wet|dented)\b|"
     # what a customer says happened: "she says she never got her refund for 3753"
-    r"\b(?:says?|said|claims?|claimed|insists?|is complaining|complains?|complained)\b[^,.;?!]*|"
+    r"\b(?:says?|said|(?<!the )(?<!a )(?<!her )(?<!his )(?<!their )(?<!that )(?<!this )"
+    r"(?<!warranty )claims?(?! (?:war|#?\d))|claimed|insists?|is complaining|complains?|"
+    r"complained)\b[^,.;:?!]*|"
     r"\b(?:fail(?:ed|s)?|unable|refused|forgot) to \w+|\b(?:did not|didn't|never|wasn't|"
     r"weren't) \w+|\b(?:check|see|verify|confirm|make sure)\s+(?:that|if|whether)\b.*$|"
     r"\bwhy (?:did|was|were|is|has|have|does|do)\b.*$"
@@ -510,6 +548,16 @@ WH_QUESTION = re.compile(
     # what would happen: "would Toulouse drop under its reorder point?" (not "would you…")
     r"(?:would|will) (?!you\b|u\b)\w+|\s*(?:but |and |so )?"
     r"(?:is it|would it be) (?:still )?possible\b|\s*(?:but |and |so )?are we (?:still )?allowed\b"
+    # advice asked: "should I just refund her so it goes away?"
+    r"|\s*(?:but |and |so )?(?:should|shall) (?:i|we)\b"
+    # whether it is time yet: "can I refund her return already?"
+    r"|\s*(?:but |and |so )?(?:can|could) (?:we|i)\b[^?]*\b(?:already|yet)\b"
+)
+# What doing the thing just asked about would mean: "can we unblock him? what would that
+# involve": the thing is a question too
+WHAT_IT_TAKES = re.compile(
+    r"\s*(?:and )?(?:what would (?:that|it|this) (?:involve|take|mean|change)|what happens if|"
+    r"what are the (?:consequences|risks)|what does (?:that|it|this) involve)\b"
 )
 
 
@@ -519,9 +567,10 @@ ORDERING = VERBS | frozenset(
     drop email call expire archive publish accept decline confirm apply pull fetch import
     restock reorder adjust write log note record flag notify tell remind contact answer fix
     correct rename run check scan assess detect grade repair replace swap exchange return
-    dispatch pack pick label invoice""".split()  # noqa: SIM905
+    dispatch pack pick label invoice give take get let use lift""".split()  # noqa: SIM905
 )
 WISH = re.compile(r"\b(?:wants?|would like|'d like|wishes) to\b")
+WISHED = re.compile(WISH.pattern + r"[^.;:!?]*")
 # "can we erase her right away or is something blocking it?": a choice between two answers
 EITHER_OR = re.compile(r"\bor (?:is|are|was|were|does|do|did|has|have|will|would|could)\b")
 
@@ -541,12 +590,17 @@ def asks_only(lowered: str) -> bool:
         about_it = bool(asked) and asked[-1] and (short or EXAMPLE.match(clause) is not None)
         if asked and clause.startswith("or ") and EITHER_OR.search(clause):
             asked[-1] = True  # "could we delete the Lille site, or is there still stock?"
+        if asked and WHAT_IT_TAKES.match(clause):
+            asked[-1] = True
         asked.append(question or about_it)
     # "Manon wants to swap her controller. is it too late to cancel?": a wish is the context
     rest = [
         c for c, question in zip(clauses, asked, strict=True) if not question and not WISH.search(c)
     ]  # fmt: skip
-    return any(asked) and not any(actions(STATED.sub(" ", c)) for c in rest)
+    # what is not asked orders nothing either when it only says not to, or asks to be shown
+    # ("don't change anything yet, I want to see the current values first")
+    ordered = [prefixes for c in rest for prefixes in actions(NEGATED.sub(" ", STATED.sub(" ", c)))]
+    return any(asked) and not any(not all(p.startswith(LOOKING) for p in o) for o in ordered)
 
 
 LOOKING = ("check_", "detect_", "track_", "assess_", "quote_", "select_", "search_", "list_",
@@ -579,8 +633,16 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
         if prefixes in asked
         or not any(_writes(n) for n in tool_names if n.startswith(prefixes))
     ]  # fmt: skip
+    # what is asked before what is only told ("he says they run out; raise the reorder
+    # point"), and a customer's wish last unless it is ordered too ("he wants to change his
+    # address. put the order on hold")
+    ordered = _ordered(lowered)
+    wished = [p for wish in WISHED.finditer(lowered) for p in actions(wish.group(0))]
+    said.sort(key=lambda p: (p in wished and p not in ordered, p not in asked))
     # an action none of these tools does ("book" for the stock team) picks none of them
     named = [p for p in said if any(name.startswith(p) for name in tool_names)]
+    named_write = any(_writes(n) for n in tool_names for p in named if n.startswith(p))
+    made_already = ALREADY_MADE.search(lowered) is not None
     wants_an_answer = asks_only(lowered)
     asks = bool(
         STATED.search(lowered)
@@ -631,6 +693,10 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
             score += 0.15  # "survey 1413: 4/5 and 8 out of 10": the request fills this write
         if found.eans and name == "search_products":
             score += 0.3  # "which product is the barcode 3760000002707?": the catalogue knows
+        if made_already and name.startswith(("generate_", "create_")):
+            score -= 0.3  # "did we ever issue an invoice on it?": whether one exists
+        if found.marketplace_numbers and name == "get_marketplace_order" and not named_write:
+            score += 0.3  # "BM0105918919 never came into comptoir, why?"
         if name.startswith("list_") and _names_a_filter(lowered, fields):
             score += 0.1  # "orders stuck in pending": a listing by the state the request names
         # a tool's name is its summary: "fraud history", "pick list", "system alerts"
@@ -639,6 +705,25 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
             score -= 0.1  # "stop using Colis Privé": the write named, not a listing of carriers
         choices.append(ToolChoice(name, score))
     return sorted(choices, key=lambda choice: -choice.score)
+
+
+POLITE = re.compile(r"(?:(?:please|pls|kindly|and|then|also|so|now|just|can you|could you) )+")
+
+
+def _ordered(lowered: str) -> list[tuple[str, ...]]:
+    """The actions of the sentences that open with a verb: "put the order on hold", "please
+    refund her"."""
+    ordered: list[tuple[str, ...]] = []
+    last_ordered = False
+    for sentence in re.split(r"[.;:!?]\s+|,\s+(?=(?:please |pls |and |then )?[a-z]+ )", lowered):
+        opening = POLITE.sub("", sentence.strip(), count=1)
+        first = opening.split()[0] if opening.split() else ""
+        # "issue the invoice; the credit note too": a thing more for the verb before
+        goes_on = last_ordered and first in ("the", "a", "an", "her", "his", "their", "its")
+        last_ordered = first in ORDERING or goes_on
+        if last_ordered:
+            ordered += actions(opening)
+    return ordered
 
 
 def _name_words(name: str) -> tuple[str, ...]:
@@ -653,7 +738,10 @@ def named_tools(text: str, tool_names: list[str]) -> list[str]:
     lowered = plain(text)
     writes = [n for n in tool_names if _writes(n) and not n.startswith(("list_", "get_"))]
     tools: list[str] = []
-    for prefixes in distinct_actions(STATED.sub(" ", lowered)):
+    named = distinct_actions(STATED.sub(" ", lowered))
+    # "he wants to change his address. put the order on hold": only the hold is ordered
+    ordered = [prefixes for prefixes in named if prefixes in _ordered(lowered)]
+    for prefixes in ordered or named:
         doing = [n for n in writes if n.startswith(prefixes)]
         if len(prefixes) == 2:  # "authorize it": authorize_return before decide_…
             doing = [n for n in doing if n.startswith(prefixes[0])] or doing

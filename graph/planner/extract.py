@@ -49,6 +49,19 @@ RECORD_NUMBERS: dict[str, re.Pattern[str]] = {
 
 # Paperwork references, not SKUs: a supplier's purchase order (PO-7781), an invoice or a
 # credit note number (FA-2026-000001, AV-2026-000002), a delivery note (BL-...).
+# The numbers marketplaces give their orders: Amazon, Back Market, Cdiscount, refurbed,
+# Fnac Darty, eBay ("402-0105146-5146583", "BM0104229434", "2505870648CD")
+MARKETPLACE_NUMBER = re.compile(
+    r"\b(?:\d{3}-\d{7}-\d{7}|BM\d{10}|\d{10}CD|RFB-\d{10}|FD-\d{10}-[A-Z]|\d{5}-\d{5})\b", re.I
+)
+# Carriers' tracking numbers: Colissimo, Chronopost, Colis Privé, UPS; digits only (DPD,
+# FedEx) after a word naming the parcel
+TRACKING_NUMBER = re.compile(
+    r"\b(6A\d{11}|[A-Z]{2}\d{10}FR|CP\d{12}|1Z[0-9A-Z]{16})\b|"
+    r"\b(?:tracking|parcel|package|colis|suivi|shipment)\s+(?:number\s+|no\.?\s*|n°\s*|#\s*)?"
+    r"(\d{12,14})\b",
+    re.I,
+)
 REFERENCE = re.compile(r"\b(?:PO|FA|AV|BL|INV|CMD)-\d[\d-]*\b", re.I)
 _NUMBER = r"#?\s*(\d{1,9})\b"
 SKU = re.compile(r"\b[A-Z0-9]{2,}(?:-[A-Z0-9]{2,}){1,5}(?:-[A-Z0-9])?\b")
@@ -92,6 +105,8 @@ class Found:
     numbers: list[int] = field(default_factory=list)  # standalone numbers not claimed above
     skus: list[str] = field(default_factory=list)
     references: list[str] = field(default_factory=list)  # PO-7781, FA-2026-000001
+    marketplace_numbers: list[str] = field(default_factory=list)  # BM0104229434
+    tracking_numbers: list[str] = field(default_factory=list)  # 6A00030173172
     emails: list[str] = field(default_factory=list)
     ips: list[str] = field(default_factory=list)
     cards: list[str] = field(default_factory=list)
@@ -115,6 +130,13 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
         for match in pattern.finditer(text):
             found.ids.setdefault(name, int(match.group(1)))
             claim(match)
+    for match in TRACKING_NUMBER.finditer(text):
+        number = 1 if match.group(1) else 2
+        found.tracking_numbers.append(match.group(number).upper())
+        claimed.append(match.span(number))
+    for match in MARKETPLACE_NUMBER.finditer(text):
+        found.marketplace_numbers.append(match.group(0).upper())
+        claim(match)
     for match in REFERENCE.finditer(text):
         found.references.append(match.group(0).upper())
         claim(match)
@@ -165,7 +187,8 @@ def extract(text: str, today: date, models: frozenset[str] = frozenset()) -> Fou
                 continue
             found.ids.setdefault(name, int(match.group(1)))
             claimed.append(match.span(1))
-    for match in re.finditer(r"#\s*(\d{1,9})\b|(?<![\w.,-])(\d{2,9})\b(?![.,]\d)", lowered):
+    # not "the 30-day window", "a 2-kg parcel": a measure
+    for match in re.finditer(r"#\s*(\d{1,9})\b|(?<![\w.,-])(\d{2,9})\b(?![.,]\d|-[a-z])", lowered):
         # "#7" or a number of two digits or more: "Flip 6" names a product, not an id
         if not _overlaps(match.span(), claimed) and not _part_of_a_name(
             text, match.start(), models
@@ -231,6 +254,15 @@ def _dates(lowered: str, text: str, today: date) -> tuple[tuple[date, date] | No
         return (min(iso), max(iso)), None
     if len(iso) == 1:
         return (iso[0], iso[0]), iso[0]
+    if days := DAY_RANGE.search(lowered):  # "16-22 nov", "monday 16 to sunday 22 november"
+        end = _day_month(int(days.group(2)), days.group(3), today)
+        start = end.replace(day=min(int(days.group(1)), 28))
+        if start > end:  # "28 to 3 november": from october
+            start = (end.replace(day=1) - timedelta(days=1)).replace(day=start.day)
+        return (start, end), None
+    if full := FULL_DAYS.search(lowered):  # "the 30 full days up to yesterday"
+        count = int(full.group(1) or full.group(2))
+        return (today - timedelta(days=count), today - timedelta(days=1)), None
     said = [
         (m.start(), m.group(1) or m.group(4), m.group(2) or m.group(3))
         for m in DAY_MONTH.finditer(lowered)
@@ -298,6 +330,18 @@ MONTH_WORDS = "|".join(MONTHS) + "|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec
 DAY_MONTH = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_WORDS})\b\.?|"
     rf"\b({MONTH_WORDS})\.?\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\b(?![.,:/]?\d)"
+)
+_WEEKDAY_SAID = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?\s+)?"
+# "16-22 nov", "from 1 to 15 november", "mon 16 to sun 22 nov"
+DAY_RANGE = re.compile(
+    rf"\b{_WEEKDAY_SAID}(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|to|until|till|through)\s*"
+    rf"{_WEEKDAY_SAID}(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({MONTH_WORDS})\b"
+)
+# Whole days before today: "the last 7 full days", "30 days up to yesterday"
+FULL_DAYS = re.compile(
+    r"\b(?:last|past|the)\s+(\d{1,3})\s+(?:full|complete|whole)\s+days?\b|"
+    r"\b(\d{1,3})\s+(?:full\s+|complete\s+|whole\s+)?days?\s+(?:up to|until|ending|to)\s+"
+    r"yesterday\b"
 )
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY = re.compile(rf"\b(last|on|since|this past) ({'|'.join(WEEKDAYS)})\b")

@@ -214,6 +214,13 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
         return [t.lower() for t in re.split(r",\s*|\s+and\s+|\s+et\s+", tagged.group(1)) if t]
     if name == "on_time_rate_bp" and (rate := ON_TIME.search(text)):
         return round(float(rate.group(1).replace(",", ".")) * 100)
+    if name == "on_time_rate_bp":  # "on file it is still 89%; the scorecard came in at 86.5%"
+        new = {
+            m.group(1).replace(",", ".")
+            for m in re.finditer(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*%", text)
+            if not re.search(r"\b(?:still|was|is|from|currently|instead of)\s+$", text[: m.start()])
+        }
+        return round(float(new.pop()) * 100) if len(new) == 1 else None
     if name == "tracking_url_template" and (link := TRACKING_URL.search(text)):
         return link.group(0).rstrip(".,;")
     if name == "name" and (added := NAMED_AS.search(text)):
@@ -244,7 +251,12 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
     ):
         return about.group(1).strip()
     if name in ("agent", "source"):
-        return next((agent for agent in AGENTS if re.search(rf"\b{agent}\b", lowered)), None)
+        # "report the payments agent as degraded in monitoring", "an alert for transport"
+        for said in (r"\b{} agent\b", r"\bfor (?:the )?{}\b", r"\b{}\b"):
+            named = [a for a in AGENTS if re.search(said.format(a.replace("_", "[ _]")), lowered)]
+            if named:
+                return named[0]
+        return None
     if name == "is_active":
         return activity_flag(lowered)
     if name == "category" and kind is str and (group := CATEGORY_NAMED.search(lowered)):

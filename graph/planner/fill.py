@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic.fields import FieldInfo
 
-from graph.actions import COUNTED, actions
+from graph.actions import BOOKED_THEN_COUNTED, COUNTED, actions
 from graph.planner.extract import ID_NOUNS, STOP, Found, keywords, person_names, plain, reason
 from graph.planner.fields import (
     QUOTED_VALUE,
@@ -21,6 +21,7 @@ from graph.planner.fields import (
     quoted_for,
 )
 from graph.router import WRITTEN
+from graph.wording import NUMBER_WORDS
 from tools.base import ToolSpec
 
 FREE_TEXT = (
@@ -122,6 +123,26 @@ def _in_field_order(args: dict[str, Any], fields: dict[str, FieldInfo]) -> dict[
     return {name: args[name] for name in fields if name in args}
 
 
+# A group of settings: "the fraud thresholds", "our return settings"
+SETTING_GROUP = re.compile(
+    r"\b(fraud|returns?|loyalty|quality|risk|orders?|inventory|transport|documents?|monitoring|"
+    r"marketplace|company|automations?) (?:\w+ )?(?:settings?|thresholds?|config\w*|parameters?|"
+    r"rules?)\b"
+)
+# Why a return past its window is accepted: the sentence saying so
+LATE_ACCEPTED = re.compile(
+    r"[^.;!?]*\b(?:goodwill|exception|approved|agreed to|make an exception|accept it late|"
+    r"as a gesture)\b[^.;!?]*",
+    re.I,
+)
+# How many vouchers: "three 5 € vouchers", "2 vouchers"
+VOUCHER_COUNT = re.compile(
+    rf"\b(\d{{1,3}}|{'|'.join(NUMBER_WORDS)})\s+(?:\d+(?:[.,]\d+)?\s*(?:€|euros?|eur)\s+)?vouchers?\b"
+)
+# The words before a setting's value as it is now: "instead of 30", "from 30", "currently 30"
+OLD_VALUE = re.compile(r"\b(?:instead of|from|than|currently|now|was|is|of)\s+$")
+
+
 def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
     found, text, lowered = known.found, known.text, plain(known.text)
     kind = _base_type(info.annotation)
@@ -157,6 +178,9 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return int(whole.group(1)) * 100  # "drop it to 319": a price in whole euros
     if name == "quantity" and spec.name == "record_movement" and (gap := COUNTED.search(lowered)):
         return int(gap.group(1)) - int(gap.group(2))  # "only 1 on the shelf, the system says 8"
+    counted = BOOKED_THEN_COUNTED.search(lowered)  # "the system says 8, the shelf has 7"
+    if name == "quantity" and spec.name == "record_movement" and counted:
+        return int(counted.group(2)) - int(counted.group(1))
     if name == "quantity":
         count = found.quantities[0] if found.quantities else quantity(text)
         if count is None and "sku" in spec.args_model.model_fields:
@@ -166,11 +190,13 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         told = [c for c in re.split(r"(?<=[.;!?])\s+", text) if not actions(plain(c))]
         return " ".join(told).strip(" .") or text[:200]
     if name in FREE_TEXT and not _choices(info.annotation):
+        quoted = [next(g for g in m.groups() if g) for m in QUOTED_VALUE.finditer(text)]
         if name == "detail" and spec.writes:  # "a degraded heartbeat: the API keeps timing out"
+            if quoted:
+                return quoted[0]
             aside = re.search(r"[:,]\s*([^,:]{8,})$", text)
             detail = aside.group(1).strip(" .!") if aside else ""
             return detail if detail and not actions(plain(detail)) else None
-        quoted = [next(g for g in m.groups() if g) for m in QUOTED_VALUE.finditer(text)]
         fields = spec.args_model.model_fields
         # 'score 2, nps 3, "the box was crushed"': what they said, unless the quote is another
         # field's ("put 'Faure Design SARL' as her company")
@@ -194,7 +220,40 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
             raw = setting.group(1).strip("'")
             flags = {"true": True, "on": True, "false": False, "off": False}
             return flags.get(raw, int(raw) if raw.lstrip("-").isdigit() else raw)
-        return None
+        # "45 days to return items instead of 30": the one number that is not the old value
+        new = {
+            number.group(1)
+            for number in re.finditer(r"(?<![\w.])(-?\d+)(?![\w.])", lowered)
+            if not OLD_VALUE.search(lowered[: number.start()])
+        }
+        return int(new.pop()) if len(new) == 1 else None
+    if name == "vouchers" and (vouchers := VOUCHER_COUNT.search(lowered)):
+        how_many = vouchers.group(1)
+        return int(how_many if how_many.isdigit() else NUMBER_WORDS[how_many])  # "three 5 €"
+    if name == "prefix" and spec.name == "list_config" and (group := SETTING_GROUP.search(lowered)):
+        word = group.group(1)
+        return (
+            word
+            if word
+            in (
+                "fraud",
+                "loyalty",
+                "quality",
+                "risk",
+                "inventory",
+                "transport",
+                "monitoring",
+                "marketplace",
+                "company",
+            )
+            else f"{word.removesuffix('s')}s"
+        )
+    if name == "late_override_reason" and (why := LATE_ACCEPTED.search(text)):
+        return why.group(0).strip(" .")  # "Thomas approved a goodwill exception because…"
+    if name == "tracking_number" and found.tracking_numbers:
+        return found.tracking_numbers[0]  # "parcel 6A00030173172"
+    if name == "external_order_id" and found.marketplace_numbers:
+        return found.marketplace_numbers[0]  # "BM0105918919"
     if name == "key" and spec.name.endswith("config"):
         dotted = re.search(r"(?<![@\w.])([a-z_]+\.[a-z_.]+)(?![\w@])", lowered)
         return dotted.group(1) if dotted else None
@@ -209,7 +268,13 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.period[1].isoformat()
     if name == "days" and (explicit := FOR_DAYS.search(lowered)):
         return int(explicit.group(1))  # "block that ip for 30 days", whatever "tonight" says
-    if name == "days" and found.period and "start" not in spec.args_model.model_fields:
+    # a write's days are a duration said as one ("for 30 days"), not a day the request names
+    if (
+        name == "days"
+        and found.period
+        and not spec.writes
+        and "start" not in spec.args_model.model_fields
+    ):
         return (found.period[1] - found.period[0]).days + 1  # "between 27 Oct and 2 Nov"
     if name == "day" and found.day:
         return found.day.isoformat()
@@ -291,7 +356,8 @@ def _lines(spec: ToolSpec, known: Known) -> list[dict[str, Any]] | None:
 RECORD_NOUNS = frozenset(noun for nouns in ID_NOUNS.values() for noun in nouns if " " not in noun)
 # Stock that leaves without a sale: "3 got damaged, write them off", "2 missing"
 STOCK_LOST = re.compile(
-    r"\b(?:write (?:them |it )?off|written off|damaged|missing|lost|broken|stolen)\b"
+    r"\b(?:write (?:them |it )?off|written off|damaged|missing|lost|broken|stolen|crushed|"
+    r"(?:take|took|taken) (?:them |it )?out of (?:the )?stock)\b"
 )
 
 
@@ -313,6 +379,8 @@ def _leading_count(text: str) -> int | None:
         before = text[: match.start()].split()
         if before and plain(before[-1]) in RECORD_NOUNS:
             continue  # "on connection 5 at 124,99": a record's number, not a count
+        if before and plain(before[-1]) in ("at", "to", "down", "only"):
+            continue  # "lyon is at 0 on the charger, move 3": a level, not a count
         opens = len(before) <= 1 or before[-2][-1:] in ".!?:;"  # "Move 4 black…": a verb
         ends_a_clause = bool(before) and before[-1][-1:] in ".!?:;,"  # "at Lyon: 20 JBL…"
         named = bool(before) and any(c.isupper() for c in before[-1])  # "JBL", "iPhone"
@@ -446,8 +514,11 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
     "question": ("asking", "asked", "wants to know", "wanted to know"),
     "complaint": ("complained", "complaining", "unhappy", "angry"),
     "adjustment": ("write off", "written off", "damaged", "missing", "stock count", "counted",
-                   "system says", "system shows", "recount"),
-    "unopened": ("sealed", "never opened", "not opened", "still in its box", "unused"),
+                   "system says", "system shows", "recount", "crushed", "got broken",
+                   "out of stock", "out of the stock", "stolen", "lost"),
+    "unopened": ("sealed", "never opened", "not opened", "still in its box", "unused",
+                 "hasn't even opened", "hasn't opened", "has not opened", "didn't open",
+                 "not even opened", "never took it out of the box"),
     "inbound": ("received", "delivery from", "supplier", "arrived", "came in", "got in",
                 "book them in", "book it in", "goods in"),
     "in_transit": ("on the road", "on its way", "on their way", "en route"),
@@ -455,6 +526,10 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
     "damaged_in_transit": ("arrived damaged", "arrived broken", "damaged in delivery",
                            "broken on arrival", "damaged in the post"),
     "defective": ("faulty", "does not work", "doesn't work", "stopped working"),
+    "changed_mind": ("changed his mind", "changed her mind", "changed their mind",
+                     "change of mind", "fell through", "no longer needs", "no longer wants",
+                     "doesn't need", "doesn't want", "cheaper elsewhere", "found it cheaper",
+                     "does not suit", "doesn't suit", "never took it out of the box"),
     "wrong_item": ("wrong item", "wrong product", "wrong colour", "wrong color", "wrong size"),
     "pending": ("waiting for payment", "awaiting payment", "not paid", "unpaid", "nobody paid",
                 "to be paid", "never paid", "never got paid"),

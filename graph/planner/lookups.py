@@ -58,6 +58,17 @@ def lookup_for(
             and "customer_id" not in known.found.ids
         )
     )
+    # "reprint the label of parcel 6A00030173172": the shipment its tracking number names
+    tracking = known.found.tracking_numbers
+    wants_the_parcel = bool({"shipment_id", "order_id"} & set(missing))
+    if tracking and wants_the_parcel and "list_shipments" not in known.resolved:
+        return "list_shipments", {"tracking_number": tracking[0]}
+    # "the buyer of BM0104229434": the order a marketplace's own number names
+    about_an_order = {"order_id", "order_line_id", "lines", "customer_id", "marketplace_order_id"}
+    wants_the_order = bool(about_an_order & set(missing)) or _order_record_missing(missing, known)
+    marketplace_numbers = known.found.marketplace_numbers
+    if marketplace_numbers and wants_the_order and "marketplace_order" not in known.resolved:
+        return "get_marketplace_order", {"external_order_id": marketplace_numbers[0]}
     # "how many Lumen Club points has Raphaël Martin got?": a name that finds nobody is not a
     # customer's, the next one may be
     searched = known.resolved.get("customers_searched", [])
@@ -92,6 +103,10 @@ def lookup_for(
             return "get_order", {"order_id": order_id}  # "charge 3928 on his saved card"
         if buyer and "card_lookup" not in known.resolved:
             return "list_payment_methods", {"customer_id": buyer}
+    if spec.name == "redeem_points" and AS_MANY_AS_POSSIBLE.search(plain(text)):
+        customer = known.found.ids.get("customer_id") or known.resolved.get("customer_id")
+        if customer and "loyalty" not in known.resolved:
+            return "get_loyalty", {"customer_id": customer}  # how many vouchers the points make
     if "key" in missing and "config" in spec.name and "config_lookup" not in known.resolved:
         return "list_config", {}
     if "rate_id" in missing and "rate_lookup" not in known.resolved:
@@ -151,6 +166,8 @@ def lookup_for(
         wanted.add("sku")  # "the reorder point of the Echo Dot charcoal in Lyon"
     if _reads_a_products_stock(spec, known):
         wanted.add("variant_id")  # "how many red JBL Flip 6 are left?"
+    if "inspection_id" in missing and product_phrase(text):
+        wanted.add("variant_id")  # "the spot check on the white Switch OLED grade A units"
     # "ship 3988 with DPD and give me the label": the order the other part of the request gives
     told = [int(n) for n in RECORD_NUMBER.findall(plain(known.context))]
     for name, (tool, _) in BY_ORDER.items():
@@ -185,7 +202,31 @@ def lookup_for(
     names_category = "category_id" in fields and "category_id" not in known.found.ids
     if names_category and "category_lookup" not in known.resolved:
         return "list_categories", {}  # "list the tablets we sell"
+    if "inspection_id" in missing and "inspection_lookup" not in known.resolved:
+        return "list_inspections", _inspection_filters(spec.name, known)
     return None
+
+
+# The state of the inspection a tool acts on, when it is named by what it inspects
+INSPECTION_STATES = {"start_inspection": "scheduled", "complete_inspection": "in_progress"}
+
+
+def _inspection_filters(tool: str, known: Known) -> dict[str, Any]:
+    """The inspection a request describes: its state, SKU and warehouse, as far as known."""
+    filters = {
+        "status": INSPECTION_STATES.get(tool),
+        "variant_id": known.resolved.get("variant_id"),
+        "warehouse_id": known.found.ids.get("warehouse_id") or known.resolved.get("warehouse_id"),
+    }
+    return {name: value for name, value in filters.items() if value is not None}
+
+
+# "convert as many of her points as she can": all the vouchers the balance makes
+AS_MANY_AS_POSSIBLE = re.compile(
+    r"\bas many (?:\w+ )*?as (?:she|he|they|possible|we|you) ?(?:can|could)?\b|"
+    r"\ball (?:of )?(?:her|his|their|the) (?:\w+ )?points\b|"
+    r"\bmax(?:imum)? (?:number of )?vouchers\b"
+)
 
 
 # The states of the order a tool acts on, when a customer's order is meant without a number
@@ -199,6 +240,8 @@ ORDER_STATES = {
     "select_carrier": ("paid", "processing"),
     "create_shipment": ("paid", "processing"),
     "quote_rates": ("paid", "processing"),
+    "generate_packing_slip": ("paid", "processing"),  # printed while it is prepared
+    "hold_order": ("pending", "paid", "processing"),
 }
 
 ARTICLE_NOISE = frozenset(
@@ -258,10 +301,10 @@ def _product_query(wanted: set[str], known: Known, spec: ToolSpec) -> str | None
     # got left? and drop it to 319": the product is named in the other part)
     for text in (known.text, known.context):
         named = (
-            product_phrase(text)
+            product_phrase(text, places=known.places)
             or _catalogue_run(text, known.catalogue)  # "flash deal: fitbit charge 6 at 39€"
             or _longest_run(text, noise)  # "the Echo Dot charcoal"
-            or product_phrase(text, people_too=True)
+            or product_phrase(text, people_too=True, places=known.places)
         )
         if named:
             return named
@@ -443,6 +486,18 @@ def resolve(tool: str, result: Any, known: Known, args: dict[str, Any] | None = 
             items = [s for s in items if s.get("status") == "sent"] or items
         if items:
             known.resolved[name] = items[-1 if tool == "list_order_payments" else 0]["id"]
+        if tool == "list_shipments" and len(items) == 1:  # a parcel found by its number
+            known.resolved.setdefault("order_id", items[0].get("order_id"))
+    elif tool == "get_loyalty" and isinstance(result, dict):
+        known.resolved["loyalty"] = result
+        if AS_MANY_AS_POSSIBLE.search(lowered) and result.get("vouchers_available"):
+            known.resolved["vouchers"] = result["vouchers_available"]
+    elif tool == "get_marketplace_order" and isinstance(result, dict):
+        known.resolved["marketplace_order"] = result
+        if result.get("order_id"):
+            known.resolved.setdefault("order_id", result["order_id"])
+        known.resolved.setdefault("connection_id", result.get("connection_id"))
+        known.resolved.setdefault("marketplace_order_id", result.get("id"))
     elif tool == "get_order" and isinstance(result, dict):
         known.resolved["order_lookup"] = result
         lines = result.get("lines", [])
@@ -491,6 +546,10 @@ def resolve(tool: str, result: Any, known: Known, args: dict[str, Any] | None = 
         alert_id = _described_alert(items, known)
         if alert_id is not None:
             known.resolved["alert_id"] = alert_id
+    elif tool == "list_inspections":
+        known.resolved["inspection_lookup"] = items
+        if len(items) == 1:
+            known.resolved["inspection_id"] = items[0]["id"]
     elif tool == "list_staff_users":
         known.resolved["staff_lookup"] = items
         named = [u for u in items if plain(str(u.get("full_name", ""))) in lowered]
@@ -522,12 +581,23 @@ def resolve(tool: str, result: Any, known: Known, args: dict[str, Any] | None = 
     elif tool == "list_config":
         known.resolved["config_lookup"] = items
         if items:
-            wanted = set(re.findall(r"[a-z]+", lowered))
+
+            def stems(text: str) -> set[str]:  # "returns" says "return", "days" "day"
+                return {w.removesuffix("s") for w in re.findall(r"[a-z]{3,}", text)}
+
+            wanted = stems(lowered)
+            # "set the block threshold to 75, above the review threshold": the one set
+            changed = re.search(r"((?:[\w.]+ ){1,4})to -?\d", lowered)
+            near = stems(changed.group(1)) if changed else set()
 
             def fit(setting: dict[str, Any]) -> int:  # the key's own words count most
-                key_words = set(re.split(r"[._]", str(setting.get("key", ""))))
-                described = set(re.findall(r"[a-z]+", plain(str(setting.get("description")))))
-                return 3 * len(wanted & key_words) + len(wanted & described)
+                key_words = stems(str(setting.get("key", "")).replace("_", " "))
+                described = stems(plain(str(setting.get("description"))))
+                return (
+                    3 * len(wanted & key_words)
+                    + len(wanted & described)
+                    + 2 * len(near & key_words)
+                )
 
             best = max(items, key=fit)
             if fit(best) >= 3:
@@ -667,11 +737,12 @@ PRODUCT_PHRASE = re.compile(
 )
 
 
-def product_phrase(text: str, people_too: bool = False) -> str | None:
+def product_phrase(text: str, people_too: bool = False, places: tuple[str, ...] = ()) -> str | None:
     """The product a request names the way people write it: 'the JBL Flip 6 black', 'the
-    Galaxy S23 refurb' -> 'JBL Flip 6', 'Galaxy S23'."""
+    Galaxy S23 refurb' -> 'JBL Flip 6', 'Galaxy S23'; not one of the shop's `places`."""
     runs = [
-        re.sub(r"^\d{1,3}\s*x? (?=\D)", "", run)  # "2 MX Master 3S", "30x iPhone 14"
+        # "2 MX Master 3S", "30x iPhone 14"; a plural "s" after a model's number ("A54s") goes
+        re.sub(r"(?<=\d)s\b", "", re.sub(r"^\d{1,3}\s*x? (?=\D)", "", run))
         for m in PRODUCT_PHRASE.finditer(text)
         # "The Marshall Emberton II", "Put the": a sentence's capitalised first words go
         if (run := _with_model_word(text, m.start(), _without_small_words_before(m.group(0))))
@@ -683,6 +754,7 @@ def product_phrase(text: str, people_too: bool = False) -> str | None:
     runs = [
         r for r in runs
         if len(r) > 2 and not MEASURE.fullmatch(r) and (people_too or r not in person_names(r))
+        and plain(r) not in places
     ]  # fmt: skip
     return max(runs, key=len) if runs else None
 
@@ -693,10 +765,11 @@ def _with_model_word(text: str, start: int, run: str) -> str:
     if not re.fullmatch(r"\d{1,2}s?(?: \d{1,4})*", run):
         return run
     before = re.search(r"([a-z]{3,})\s+$", text[:start])
-    if not before or before.group(1) in NOT_MODELS or actions(before.group(1)):
-        return run  # "move 3 teal JBL Flip 6": a count; "reorder point 3": a setting
+    word = before.group(1) if before else ""
+    if not word or word in NOT_MODELS or word.endswith("ed") or actions(word):
+        return run  # "move 3 teal JBL Flip 6", "delivered 10": a count; "reorder point 3"
     number = re.sub(r"(?<=\d)s$", "", run)
-    return f"{before.group(1)} {number}"
+    return f"{word} {number}"
 
 
 def _without_small_words_before(run: str) -> str:

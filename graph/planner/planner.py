@@ -33,7 +33,9 @@ from graph.actions import actions, hits, tool_words
 from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
 from graph.planner.choose import (
+    CONSIDERING,
     DOMAIN_WORDS,
+    STATED,
     WISH,
     named_tools,
     rank_agents,
@@ -59,6 +61,14 @@ WELCOME = (
     "You're welcome. I'm here whenever the shop needs something: orders, stock, shipping, "
     "payments, returns, customers, marketplaces and the rest."
 )
+HELLO = (
+    "Hello! What can I do for the shop? Ask about orders, stock, shipping, payments, returns, "
+    "customers, marketplaces, reports or settings, or ask me to do something with them."
+)
+GREETING = re.compile(
+    r"\s*(?:hi|hello|hey|bonjour|salut|good (?:morning|afternoon|evening))(?: there| comptoir)?"
+    r"[\s!.,]*"
+)
 THANKS = re.compile(r"\b(?:thanks|thank you|merci|cheers|see you|bye|goodbye)\b")
 PART = re.compile(r"\n\(Your part: (.+)\)\s*$", re.S)
 REFERS_BACK = re.compile(r"\b(?:it|its|them|that one|this one|the same)\b", re.I)
@@ -66,7 +76,7 @@ REFERS_BACK = re.compile(r"\b(?:it|its|them|that one|this one|the same)\b", re.I
 # packing slip too", "the Face ID one", "the customer behind it"
 POINTS_BACK = re.compile(
     r"\b(?:it|its|them|they|those|these|that|this|the same|too|as well|also|behind it|she|he|"
-    r"her|his|their)\b|"
+    r"her|his|their|which ones?)\b|"
     r"\bthe [\w -]{1,30} one\b",
     re.I,
 )
@@ -99,6 +109,8 @@ class OfflinePlanner(ToolCallingModel):
         request = _understood(_last_human(messages), catalogue_words())
         if only_thanks(request):
             return AIMessage(content=WELCOME)
+        if GREETING.fullmatch(plain(request)):
+            return AIMessage(content=HELLO)
         if off_topic(request):
             return AIMessage(content=CANNOT)
         places, models = shop_places(), model_words()
@@ -177,7 +189,9 @@ class OfflinePlanner(ToolCallingModel):
                 resolve(tool, result, known, args)
         remaining = [tool for tool in sequence if tool not in finished]
         if not remaining:
-            return AIMessage(content="\n\n".join(write_answer(t, finished[t]) for t in sequence))
+            asked = plain(focus)
+            answers = [write_answer(tool, finished[tool], asked) for tool in sequence]
+            return AIMessage(content="\n\n".join(answers))
         spec = REGISTRY[remaining[0]]
         filled = fill(spec, known)
         records, asked_before = _last_turn(messages[:task_index])
@@ -205,7 +219,8 @@ OFF_TOPIC = re.compile(
     r"\b(?:poems?|poetry|poemes?|songs?|jokes?|blagues?|recipes?|recettes?|bake|baking|cook|"
     r"cooking|eat|eating|lunch|dinner|breakfast|weather|forecast|meteo|temps fera|pleut|rain|"
     r"raining|snow|snowing|sunny|trains?|tgv|sncf|flights?|hotels?|restaurants?|movies?|"
-    r"football|elections?|capital of|invest\w*|crypto\w*|bitcoin|accountants?|comptables?|"
+    r"football|rugby|tennis|basketball|sports?|bets?|betting|final score|elections?|capital of|"
+    r"invest\w*|crypto\w*|bitcoin|accountants?|comptables?|"
     r"lawyers?|avocats?|translate|translation|how do you say|in (?:japanese|chinese|german|"
     r"spanish|italian)|instagram|linkedin|facebook|tiktok|tweets?|captions?|social media|"
     r"formulas?)\b"
@@ -218,14 +233,22 @@ SHOP_NOUNS = re.compile(
 )
 
 
+COURTESY = re.compile(
+    r"^\s*(?:(?:(?:can|could|would|will) you|please|pls|ok|okay|and|so|then)\s+)+"
+)
+
+
 def _goes_with_the_last(clause: str, agent: str, score: float) -> bool:
     """A clause that points back at the one before and says nothing of its own domain ("make
     it her default", "fix it"): part of that task, not one for another agent."""
     if not POINTS_BACK.search(clause):
         return False
+    if re.match(r"\s*(?:and )?which ones?\b", plain(clause)):
+        return True  # "…, and which one has been paid the longest?": one of those just listed
     said = {word.removesuffix("s") for word in re.findall(r"[a-z]+", plain(clause))}
     own = hits(plain(clause), DOMAIN_WORDS[agent]) or said & _tool_nouns(agent)
-    return score < AGENT_FLOOR or (len(clause.split()) <= 3 and not own)
+    bare = COURTESY.sub("", plain(clause))  # "can you update that?" says "update that"
+    return score < AGENT_FLOOR or (len(bare.split()) <= 3 and not own)
 
 
 def _tool_nouns(agent: str) -> set[str]:
@@ -369,10 +392,13 @@ def intents(
         return _with_statements_as_context(clauses)
     if WRITTEN.match(request):  # a text to write is one task, whatever its text says
         return clauses
-    halves = re.split(r",?\s+and\s+", request, maxsplit=1)
+    # "do orders 3955 and 3964 have an invoice?": two records of one task, not two halves
+    halves = re.split(r"(?<!\d),?\s+and\s+|,?\s+and\s+(?!\d)", request, maxsplit=1)
     if len(halves) == 2 and MEASURE_OF_IT.fullmatch(plain(halves[1]).strip(" ?")):
         return clauses  # "… and how much revenue": a measure of the same thing
-    if len(halves) == 2 and all(len(half.split()) >= 3 for half in halves):
+    # "she says she's a real customer and can't place an order": one subject, one story
+    continues = len(halves) == 2 and SAME_SUBJECT.match(plain(halves[1])) is not None
+    if len(halves) == 2 and not continues and all(len(half.split()) >= 3 for half in halves):
         (first, first_score), (second, second_score) = (
             rank_agents(h, places, models)[0] for h in halves
         )
@@ -382,6 +408,11 @@ def intents(
     return clauses
 
 
+# The verb of the subject before "and", not an order: "… and can't place an order"
+SAME_SUBJECT = re.compile(
+    r"\s*(?:can'?t|cannot|couldn'?t|doesn'?t|didn'?t|won'?t|isn'?t|wasn'?t|hasn'?t|haven'?t|"
+    r"never|is|was|has|had|says|said|wants|keeps|needs)\b"
+)
 # Verbs that open an order: the tools' own, and "put it at 119€", "check the customer"…
 ORDERING = VERBS | frozenset(
     {"put", "make", "give", "take", "get", "open", "log", "book", "move", "check", "run",
@@ -420,17 +451,30 @@ def _with_statements_as_context(clauses: list[str]) -> list[str]:
     return joined
 
 
+LEFT_AS_IS = re.compile(
+    r"(?:nothing else|everything else|the rest|anything else)\b(?! (?:to|we|i|you)\b)|"
+    r"(?:leave|keep) (?:the rest|everything else|the others?)\b|"
+    r"(?:don'?t|do not) (?:change|touch) (?:anything|the rest)\b"
+)
+
+
 def _asks(clause: str) -> bool:
     """Whether a clause asks something (a question) or orders it (a verb of action opening
     one of its sentences or comma-separated parts: "alert 11 is fixed, resolve it")."""
-    for sentence in re.split(r"[.:;,]\s+", plain(clause)):
-        opening = re.sub(r"^\s*(?:and|then|also|so|now|ok|okay|right|oh)\b,?\s*", "", sentence)
+    for sentence in re.split(r"[.:;,]\s+", re.sub(CONSIDERING, " ", plain(clause))):
+        opening = re.sub(
+            r"^\s*(?:and|then|also|so|now|ok|okay|right|oh|btw|by the way|quick question)\b,?\s*",
+            "",
+            sentence,
+        )
         words = opening.split()
+        if LEFT_AS_IS.match(opening):
+            continue  # "nothing else changes": what stays, not something to do
         if words and (
             ASKING.match(opening)
             or ASKS_AS_STATEMENT.match(opening)
             or words[0] in ORDERING
-            or actions(" ".join(words[:5]))
+            or actions(STATED.sub(" ", " ".join(words[:5])))  # "the system says 8 on hand"
         ):
             return True
     return False

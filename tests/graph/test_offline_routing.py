@@ -480,6 +480,11 @@ def test_a_question_of_what_could_be_done_never_writes(
         f"could we cancel order {order_id}, or has it started picking?",
         f"wasn't order {order_id} on hold at the start of the week? how did we release it?",
         f"if we cancelled order {order_id}, would its stock go back on sale at once?",
+        f"the buyer of order {order_id} got a chargeback. Should I just refund her so it goes "
+        "away? What's our procedure?",
+        f"can I cancel order {order_id} already? the buyer keeps emailing",
+        f"do orders {order_id} and {order_id - 1} have an invoice yet? Don't generate anything",
+        f"has any document been generated yet for order {order_id}? invoice, packing slip?",
     ):
         result = assistant.ask(actor("admin"), question)
         assert result.pending_approval is None, question
@@ -543,6 +548,7 @@ def test_a_date_is_read_as_merchants_write_it() -> None:
     from datetime import date
 
     from graph.planner.extract import extract
+    from graph.wording import normalize
 
     today = date(2026, 11, 25)
     for said, period in (
@@ -552,8 +558,16 @@ def test_a_date_is_read_as_merchants_write_it() -> None:
         ("best sellers since october", (date(2026, 10, 1), today)),
         ("revenue in november 2025", (date(2025, 11, 1), date(2025, 11, 30))),
         ("cancellations since the 1st", (date(2026, 11, 1), today)),
+        ("top 5 products last week (16-22 Nov)", (date(2026, 11, 16), date(2026, 11, 22))),
+        ("sales, Monday 16 to Sunday 22 November", (date(2026, 11, 16), date(2026, 11, 22))),
+        ("refunds from 28 to 3 november", (date(2026, 10, 28), date(2026, 11, 3))),
+        ("the 30 full days up to yesterday", (date(2026, 10, 26), date(2026, 11, 24))),
+        (
+            "Le fournisseur veut les défauts depuis le début du mois de novembre",
+            (date(2026, 11, 1), today),
+        ),
     ):
-        assert extract(said, today).period == period, said
+        assert extract(normalize(said), today).period == period, said
 
 
 def _two_orders(engine: Engine, name: tuple[str, str], town: str) -> tuple[int, list[Any]]:
@@ -642,3 +656,132 @@ def test_a_models_number_typed_in_lower_case_names_the_product() -> None:
     assert product_phrase("iphone 14 128 purple at Paris: reorder point 3") == "iphone 14 128"
     assert product_phrase("move 3 teal JBL Flip 6 from paris to lyon") == "JBL Flip 6"
     assert product_phrase("what's in order 12, and is customer 4 blocked?") is None
+
+
+def test_a_setting_asked_about_before_changing_it_is_only_shown(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    result = assistant.ask(
+        actor("admin"),
+        "Would it be possible to lower the fraud review threshold to 40? What is it set to now, "
+        "and the other fraud thresholds? Don't change anything yet.",
+    )
+
+    assert result.pending_approval is None
+    assert [(c.tool, c.args) for c in result.tool_calls] == [("list_config", {"prefix": "fraud"})]
+    assert "| fraud.review_threshold | 50 |" in result.answer  # the value is a column
+    with seeded_engine.connect() as connection:
+        threshold = connection.execute(
+            sa.text("SELECT value FROM system_settings WHERE key = 'fraud.review_threshold'")
+        ).scalar()
+    assert str(threshold) == "50"
+
+
+def test_a_setting_set_beside_another_named_sets_the_one_given_a_value(
+    assistant: Assistant,
+) -> None:
+    result = assistant.ask(
+        actor("admin"),
+        "set the fraud block threshold to 75, as long as it stays above the review threshold",
+    )
+
+    [write] = [c for c in result.tool_calls if c.tool == "set_config"]
+    assert write.args == {"key": "fraud.block_threshold", "value": 75}
+
+
+def test_a_new_value_is_told_from_the_old_one(assistant: Assistant) -> None:
+    result = assistant.ask(
+        actor("admin"),
+        "for the holidays customers get 45 days to return items instead of 30, change the "
+        "return window setting",
+    )
+
+    [write] = [c for c in result.tool_calls if c.tool == "set_config"]
+    assert write.args == {"key": "returns.window_days", "value": 45}
+
+
+def test_an_order_is_found_by_the_marketplaces_own_number(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    with seeded_engine.connect() as connection:
+        number, order_id = connection.execute(
+            sa.text(
+                "SELECT m.external_order_id, m.order_id FROM marketplace_orders m "
+                "JOIN orders o ON o.id = m.order_id WHERE m.connection_id = 3 "
+                "AND o.status = 'delivered' ORDER BY m.id DESC LIMIT 1"
+            )
+        ).one()
+        failed = connection.execute(
+            sa.text("SELECT external_order_id FROM marketplace_orders WHERE sync_status = 'failed'")
+        ).scalar()
+
+    result = assistant.ask(
+        actor("admin"),
+        f"back market buyer of {number} says the screen has a dead pixel line. open a return "
+        "for defective",
+    )
+    why = assistant.ask(actor("admin"), f"BM order {failed} never came into comptoir. why??")
+
+    assert [c.tool for c in result.tool_calls][:2] == ["get_marketplace_order", "get_order"]
+    [opened] = [c for c in result.tool_calls if c.tool == "request_return"]
+    assert opened.args["order_id"] == order_id and opened.args["reason"] == "defective"
+    assert why.agents == ["marketplace"]
+    assert why.tool_calls[-1].tool == "get_marketplace_order"
+    assert "is not in the catalogue" in why.answer
+
+
+def test_a_parcel_is_found_by_its_tracking_number(
+    assistant: Assistant, seeded_engine: Engine
+) -> None:
+    with seeded_engine.connect() as connection:
+        shipment_id, number = connection.execute(
+            sa.text("SELECT id, tracking_number FROM shipments WHERE carrier_id = 1 LIMIT 1")
+        ).one()
+
+    result = assistant.ask(
+        actor("admin"),
+        f"Paris needs a reprint of the label for Colissimo parcel {number}, in ZPL for their Zebra",
+    )
+
+    assert result.agents == ["documents"]
+    assert result.tool_calls[-1].tool == "generate_shipping_label"
+    assert result.tool_calls[-1].args == {"shipment_id": shipment_id, "format": "zpl"}
+
+
+def test_a_price_dropped_from_one_figure_to_another_is_a_new_price(
+    assistant: Assistant,
+) -> None:
+    result = assistant.ask(
+        actor("admin"),
+        "JBL Flip 6 Teal (JBL-FLIP6-TEAL) isn't moving: 9 units across Lyon and Paris. Drop it "
+        "from 128.99 to 119 EUR.",
+    )
+
+    assert proposed(result, "update_variant_price")["price_cents"] == 11900
+
+
+def test_what_is_ordered_comes_before_what_a_customer_wants(assistant: Assistant) -> None:
+    result = assistant.ask(
+        actor("admin"),
+        "the buyer of order 3993 wants to change his delivery address. put the order on hold so "
+        "the warehouse doesn't ship it till I sort it out",
+    )
+
+    assert [c.tool for c in result.tool_calls] == ["hold_order"]
+    assert result.tool_calls[0].args["order_id"] == 3993
+
+
+def test_a_plain_hello_is_greeted(assistant: Assistant) -> None:
+    result = assistant.ask(actor("viewer"), "Bonjour !")
+
+    assert result.agents == [] and result.answer.startswith("Hello!")
+
+
+def test_a_carriers_french_name_is_not_translated(assistant: Assistant) -> None:
+    result = assistant.ask(
+        actor("admin"),
+        "Colis Privé nous a perdu trois colis. Mets-les hors service (sans les supprimer).",
+    )
+
+    [write] = [c for c in result.tool_calls if REGISTRY[c.tool].writes]
+    assert (write.tool, write.args) == ("update_carrier", {"carrier_id": 4, "is_active": False})

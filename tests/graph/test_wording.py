@@ -25,7 +25,7 @@ from graph.wording import corrected, normalize
         ("Mets la commande 3995 en attente stp", "put la order 3995 on hold please"),
         (
             "l'entrepôt de Lille est rempli à combien ?",
-            "l'warehouse de Lille est full à how much ?",
+            "l'warehouse de Lille how full is it ?",
         ),
         (
             "combien ça coûte d'envoyer un colis de 2 kg en France ?",

@@ -445,6 +445,21 @@ def test_list_marketplace_orders_by_sync_status(api: Any, sql: Any) -> None:
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
 
 
+def test_get_marketplace_order_by_the_marketplaces_number(api: Any, sql: Any) -> None:
+    failed = sql("SELECT external_order_id FROM marketplace_orders WHERE sync_status = 'failed'")
+    found = api("viewer", "GET", f"/marketplace/orders/{failed.lower()}").json()
+    assert found["external_order_id"] == failed and found["connection_id"] == BACKMARKET
+    assert found["order_id"] is None and found["error"].endswith("is not in the catalogue")
+    first_synced = "WHERE connection_id = 1 AND order_id IS NOT NULL ORDER BY id LIMIT 1"
+    number = sql(f"SELECT external_order_id FROM marketplace_orders {first_synced}")
+    amazon = api("viewer", "GET", f"/marketplace/orders/{number}").json()
+    assert amazon["order_id"] == sql(f"SELECT order_id FROM marketplace_orders {first_synced}")
+    assert amazon["connection_id"] == AMAZON
+    unknown = api("viewer", "GET", "/marketplace/orders/BM0000000000")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["field"] == "external_order_id"
+
+
 # -- stock and offers --------------------------------------------------------------------
 
 OFFER_SKU = (

@@ -677,6 +677,19 @@ def test_list_and_get_shipments(api: Any, sql: Any) -> None:
     assert missing.status_code == 404 and missing.json()["error"]["field"] == "shipment_id"
 
 
+def test_a_parcel_is_found_by_its_tracking_number_as_typed(api: Any, sql: Any) -> None:
+    number = sql("SELECT tracking_number FROM shipments WHERE carrier_id = 2 ORDER BY id LIMIT 1")
+    typed = f" {number[:6].lower()} {number[6:]}"  # lower case, a space in the middle
+    found = api("viewer", "GET", "/transport/shipments", params={"tracking_number": typed})
+    assert [i["tracking_number"] for i in found.json()["items"]] == [number]
+    none = api(
+        "viewer", "GET", "/transport/shipments", params={"tracking_number": "XY0000000000FR"}
+    )
+    assert none.json()["items"] == []
+    short = api("viewer", "GET", "/transport/shipments", params={"tracking_number": "6A"})
+    assert short.status_code == 422 and short.json()["error"]["field"] == "tracking_number"
+
+
 # -- tracking and delivery ---------------------------------------------------------------
 
 
