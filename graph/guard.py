@@ -21,8 +21,10 @@ Any other write waits in the `approve` node, and every approval card after readi
 which reads the call followed.
 """
 
+import enum
 import json
 import re
+import typing
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +36,7 @@ from graph.models import answered_calls
 from graph.referents import REFERENTS, calls_of
 from graph.router import QUOTED
 from graph.wording import normalize, plain
-from tools.base import ToolSpec
+from tools.base import REGISTRY, ToolSpec
 
 READ_DATA = "read_data"  # response_metadata key of an answer built on tool results
 PLUMBING = ("limit", "cursor", "idempotency_key")  # arguments no merchant words
@@ -72,7 +74,9 @@ class MerchantWords:
         tokens = _WORD.findall(plain(self.said))
         # "RMA-2026-000184" names return 184
         numbers = [t.lstrip("0") for t in tokens if t.isdigit() and t.startswith("0")]
-        object.__setattr__(self, "_tokens", frozenset([*tokens, *numbers]))
+        # "chargebacks" names the search for "chargeback"
+        singulars = [t.removesuffix("s") for t in tokens if t.endswith("s") and not t.isdigit()]
+        object.__setattr__(self, "_tokens", frozenset([*tokens, *numbers, *singulars]))
 
     def asks_for(self, tool: str) -> bool:
         # read as the planner reads requests: "updte" and "mvoe" ask for an update and a move
@@ -181,13 +185,37 @@ def _entities_known(args: dict[str, Any], done: list[Reading], merchant: Merchan
         return merchant.named(value) or str(value) in derived
 
     for reading in done:
-        # a day is no entity: "her order from this morning" reads placed_from=2026-11-25
+        # a day is no entity: "her order from this morning" reads placed_from=2026-11-25; nor
+        # is a state, once the merchant's words narrow the read ("the batch PO-… in progress")
+        given = [
+            (key, value)
+            for key, item in reading.args.items()
+            if key not in PLUMBING
+            for value in _leaves(item)
+        ]
+        theirs = any(known(value) for _, value in given)
         if not _failed(reading.result) and all(
-            known(value) or DAY.fullmatch(str(value))
-            for value in _leaves(reading.args, skip=PLUMBING)
+            known(value)
+            or DAY.fullmatch(str(value))
+            or (theirs and _a_state(reading.tool, key, value))
+            for key, value in given
         ):
             derived |= {str(value) for value in _references(reading.result)}
     return all(known(value) for value in _references(args))
+
+
+def _a_state(tool: str, name: str, value: Any) -> bool:
+    """Whether `value` is one of the fixed values (an enum's) the tool's `name` filter takes:
+    a state a planner picks, not data."""
+    spec = REGISTRY.get(tool)
+    field = spec.args_model.model_fields.get(name) if spec else None
+    if field is None:
+        return False
+    kinds = typing.get_args(field.annotation) or (field.annotation,)
+    return any(
+        isinstance(kind, type) and issubclass(kind, enum.Enum) and value in {e.value for e in kind}
+        for kind in kinds
+    )
 
 
 def _is_reference(name: str) -> bool:

@@ -41,7 +41,7 @@ DOMAIN_WORDS: dict[str, tuple[str, ...]] = {
     "marketplace": ("marketplace", "amazon", "cdiscount", "backmarket", "back market", "ebay",
                     "refurbed", "mirakl", "fnac", "offer", "buyer", "sync", "listed", "listing",
                     "buffer", "connection", "reply"),
-    "customers": ("customer", "client", "loyalty", "points", "address", "gdpr", "erase",
+    "customers": ("customer", "client", "loyalty", "points", "address", "gdpr", "rgpd", "erase",
                   "profile", "vip", "interaction", "complaint", "complain", "contact"),
     "inventory": ("stock", "inventory", "worth", "run out", "running out", "running low", "low on",
                   "out of stock", "reorder", "transfer", "move", "supplier", "write off",
@@ -159,6 +159,10 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
     ("marketplace", 0.35, re.compile(
         MARKETPLACES + r"[^.?!]{0,20}\borders?\b[^.?!]{0,30}\b(?:fail\w*|(?:didn't|did not|never) "
         r"(?:come|came|arrive|sync))")),
+    # a batch or units checked: "the 5 watches from batch PO-… are checked, all good, grade B"
+    ("quality", 0.4, re.compile(
+        r"\b(?:batch|units?|spot check|audit)\b.{0,60}\b(?:checked|inspected|all good|"
+        r"(?:all )?passed|grade [a-c])\b")),
     # the orders a site has to pick: "how many orders are waiting in the Saint-Priest pick list"
     ("warehouse", 0.35, re.compile(r"\bpick(?:ing)? list\b|\bwaiting to be picked\b")),
     # what sold best: "our 5 best-selling products by revenue in October"
@@ -553,6 +557,10 @@ WH_QUESTION = re.compile(
     # whether it is time yet: "can I refund her return already?"
     r"|\s*(?:but |and |so )?(?:can|could) (?:we|i)\b[^?]*\b(?:already|yet)\b"
 )
+# A question someone passes on: "buyer asking if we have the switch in stock"
+ASKED_WHETHER = re.compile(
+    r"\b(?:asking|asks|asked|wants to know|wanted to know|wondering|wonders) (?:if|whether)\b"
+)
 # What doing the thing just asked about would mean: "can we unblock him? what would that
 # involve": the thing is a question too
 WHAT_IT_TAKES = re.compile(
@@ -583,7 +591,11 @@ def asks_only(lowered: str) -> bool:
     clauses = [c for c in re.split(r"[:;?]\s*|,\s+|\.\s+|\s+-\s+", lowered) if c.strip()]
     asked: list[bool] = []
     for clause in clauses:
-        question = WH_QUESTION.match(clause) is not None or EITHER_OR.search(clause) is not None
+        question = (
+            WH_QUESTION.match(clause) is not None
+            or EITHER_OR.search(clause) is not None
+            or ASKED_WHETHER.search(clause) is not None  # "a buyer asking if we have it"
+        )
         words = clause.split()
         short = len(words) <= 3 and not set(words) & ORDERING
         # "... already fixed? like the cdiscount sync thing": an example of what was asked

@@ -32,7 +32,9 @@ CODE = re.compile(r"\bcode\s*:?\s*([A-Za-z0-9][A-Za-z0-9_-]{1,29})\b")
 ON_TIME = re.compile(r"(\d{1,3}(?:[.,]\d{1,2})?)\s*%\s*(?:on[ -]time|ponctu)", re.I)
 TRACKING_URL = re.compile(r"https?://\S*\{tracking\}\S*")
 # "tags switzerland and customs", "with the tag noel": an article's tags
-TAGS = re.compile(r"\btags?:?\s+([\w-]+(?:(?:,\s*|\s+and\s+|\s+et\s+)[\w-]+)*)", re.I)
+TAGS = re.compile(
+    r"\btags?:?\s+[\"'«]?([\w-]+(?:[\"'»]?(?:,\s*|\s+and\s+|\s+et\s+)[\"'«]?[\w-]+)*)", re.I
+)
 # "add Mondial Relay as a carrier": the name of what is added
 NAMED_AS = re.compile(
     r"\b(?:add|create|register)\s+([A-Z][\w'&-]*(?:\s+[A-Z][\w'&-]*)*)\s+as\s+an?\b"
@@ -211,7 +213,8 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
     if name == "name" and (given := NAME_GIVEN.search(text)):
         return given.group(1)
     if name == "tags" and (tagged := TAGS.search(text)):
-        return [t.lower() for t in re.split(r",\s*|\s+and\s+|\s+et\s+", tagged.group(1)) if t]
+        said = re.split(r",\s*|\s+and\s+|\s+et\s+", tagged.group(1))
+        return [t.strip("\"'«» ").lower() for t in said if t.strip("\"'«» ")]
     if name == "on_time_rate_bp" and (rate := ON_TIME.search(text)):
         return round(float(rate.group(1).replace(",", ".")) * 100)
     if name == "on_time_rate_bp":  # "on file it is still 89%; the scorecard came in at 86.5%"
@@ -252,10 +255,10 @@ def field_value(name: str, kind: Any, text: str, required: bool = False) -> Any:
         return about.group(1).strip()
     if name in ("agent", "source"):
         # "report the payments agent as degraded in monitoring", "an alert for transport"
-        for said in (r"\b{} agent\b", r"\bfor (?:the )?{}\b", r"\b{}\b"):
-            named = [a for a in AGENTS if re.search(said.format(a.replace("_", "[ _]")), lowered)]
-            if named:
-                return named[0]
+        for form in (r"\b{} agent\b", r"\bfor (?:the )?{}\b", r"\b{}\b"):
+            agents = [a for a in AGENTS if re.search(form.format(a.replace("_", "[ _]")), lowered)]
+            if agents:
+                return agents[0]
         return None
     if name == "is_active":
         return activity_flag(lowered)

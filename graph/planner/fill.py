@@ -248,6 +248,15 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
             )
             else f"{word.removesuffix('s')}s"
         )
+    if name == "tags" and spec.name == "update_article" and re.search(r"\badd\b", lowered):
+        # "add the tag 'dispute', keep the ones it has": its tags and the new one
+        added: list[str] = field_value(name, list[str], text) or []
+        article: dict[str, Any] = next(
+            (a for a in known.resolved.get("article_lookup", [])
+             if a.get("id") == known.resolved.get("article_id")),
+            {},
+        )  # fmt: skip
+        return list(dict.fromkeys([*article.get("tags", []), *added])) or None
     if name == "late_override_reason" and (why := LATE_ACCEPTED.search(text)):
         return why.group(0).strip(" .")  # "Thomas approved a goodwill exception because…"
     if name == "tracking_number" and found.tracking_numbers:
@@ -535,6 +544,8 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
                 "to be paid", "never paid", "never got paid"),
     "cancellations": ("cancelation", "cancelations", "cancelling", "canceling"),
     "passed": ("are fine", "is fine", "all fine", "all good", "no defect", "no issue"),
+    "archived": ("off sale", "off the shop", "stop selling", "discontinue", "phase out",
+                 "phasing out"),
     "shipping": ("delivery address", "deliver to", "ship to", "shipping address"),
     "billing": ("billing address", "invoice address", "invoicing address"),
     "marketplace": ("amazon", "cdiscount", "back market", "backmarket", "refurbed", "mirakl",

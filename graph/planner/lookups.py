@@ -93,7 +93,10 @@ def lookup_for(
         if not user_id and "staff_lookup" not in known.resolved:
             return "list_staff_users", {}
     if "article_id" in missing and "article_lookup" not in known.resolved:
-        topic = keywords(text, drop=noun_words(spec) | ARTICLE_NOISE)
+        about = re.search(r"\barticles? (?:about|on|for|titled|called|named) ([^,.;:!?]+)", text)
+        # "the article about preventing chargebacks, add the tag 'dispute'": what it is about
+        topic = about.group(1).strip(" '\"") if about else None
+        topic = topic or keywords(text, drop=noun_words(spec) | ARTICLE_NOISE)
         if topic:  # "the chargeback article was spot on, mark it as helpful"
             return "search_articles", {"query": topic}
     if spec.name == "process_payment" and SAVED_CARD.search(plain(text)) and not known.found.cards:
@@ -166,7 +169,7 @@ def lookup_for(
         wanted.add("sku")  # "the reorder point of the Echo Dot charcoal in Lyon"
     if _reads_a_products_stock(spec, known):
         wanted.add("variant_id")  # "how many red JBL Flip 6 are left?"
-    if "inspection_id" in missing and product_phrase(text):
+    if "inspection_id" in missing and product_phrase(text) and not known.found.references:
         wanted.add("variant_id")  # "the spot check on the white Switch OLED grade A units"
     # "ship 3988 with DPD and give me the label": the order the other part of the request gives
     told = [int(n) for n in RECORD_NUMBER.findall(plain(known.context))]
@@ -213,9 +216,11 @@ INSPECTION_STATES = {"start_inspection": "scheduled", "complete_inspection": "in
 
 def _inspection_filters(tool: str, known: Known) -> dict[str, Any]:
     """The inspection a request describes: its state, SKU and warehouse, as far as known."""
+    batch = next((r for r in known.found.references if r.startswith("PO-")), None)
     filters = {
         "status": INSPECTION_STATES.get(tool),
-        "variant_id": known.resolved.get("variant_id"),
+        "batch_reference": batch,  # "the batch from PO-20261125-007160"
+        "variant_id": None if batch else known.resolved.get("variant_id"),
         "warehouse_id": known.found.ids.get("warehouse_id") or known.resolved.get("warehouse_id"),
     }
     return {name: value for name, value in filters.items() if value is not None}

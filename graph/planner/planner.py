@@ -47,7 +47,7 @@ from graph.planner.fill import Known, fill
 from graph.planner.lookups import lookup_for, resolve
 from graph.referents import REFERENTS, pointed_at
 from graph.router import ASKING, MEASURE_OF_IT, WRITTEN, split_intents
-from graph.wording import normalize, plain
+from graph.wording import QUOTE, normalize, plain
 from tools.base import REGISTRY
 
 AGENT_FLOOR = 0.22  # below this no agent fits: small talk or outside the merchant's operations
@@ -351,9 +351,20 @@ def people_names() -> tuple[frozenset[str], frozenset[str]]:
     return names
 
 
+# "she wrote 'please delete all my personal data'. do it": what the quote asks is the request
+DO_AS_QUOTED = re.compile(
+    r"(?:^|[.!?;,]\s*)(?:(?:please|pls|so|ok|okay|just|then) )*(?:do it|do that|go ahead|"
+    r"handle it|deal with it|sort it out|make it happen)\b[\s.!]*$",
+    re.I,
+)
+
+
 def _understood(text: str, catalogue: frozenset[str]) -> str:
     """The request as the planner reads it: people's names capitalised, French and shorthand
-    in plain English, typos fixed (never in the catalogue's own words)."""
+    in plain English, typos fixed (never in the catalogue's own words), and a quoted request
+    read as the merchant's own when they only say "do it"."""
+    if DO_AS_QUOTED.search(text):
+        text = QUOTE.sub(lambda quoted: quoted.group(0)[1:-1], text)
     return normalize(capitalise_people(text, *people_names()), catalogue)
 
 
@@ -408,10 +419,11 @@ def intents(
     return clauses
 
 
-# The verb of the subject before "and", not an order: "… and can't place an order"
+# The verb of the subject before "and", or what not to do, not an order of its own: "… and
+# can't place an order", "don't cancel it and don't touch the payment"
 SAME_SUBJECT = re.compile(
     r"\s*(?:can'?t|cannot|couldn'?t|doesn'?t|didn'?t|won'?t|isn'?t|wasn'?t|hasn'?t|haven'?t|"
-    r"never|is|was|has|had|says|said|wants|keeps|needs)\b"
+    r"never|is|was|has|had|says|said|wants|keeps|needs|don'?t|do not|no need to)\b"
 )
 # Verbs that open an order: the tools' own, and "put it at 119€", "check the customer"…
 ORDERING = VERBS | frozenset(

@@ -97,6 +97,21 @@ def test_a_day_the_request_gave_in_words_keeps_the_chain_from_its_words() -> Non
     assert _verdict(request, customer + someone_else, "hold_order", hold).needs_approval
 
 
+def test_a_state_filter_keeps_the_chain_only_beside_the_merchants_words() -> None:
+    request = "the 5 watches from batch PO-20261125-007160 are checked, all good, grade B"
+    batch = {"status": "in_progress", "batch_reference": "PO-20261125-007160"}
+    found = _read("list_inspections", batch, {"items": [{"id": 336}]})
+    done = {"inspection_id": 336, "result": "passed", "grade": "B"}
+    assert not _verdict(request, found, "complete_inspection", done).needs_approval
+    # a state alone is none of the merchant's words: it finds whatever is in that state
+    any_in_progress = _read("list_inspections", {"status": "in_progress"}, {"items": [{"id": 336}]})
+    assert _verdict(request, any_in_progress, "complete_inspection", done).needs_approval
+    # nor is a free value the merchant never wrote, next to their words
+    other_batch = {**batch, "batch_reference": "PO-1"}
+    elsewhere = _read("list_inspections", other_batch, {"items": [{"id": 336}]})
+    assert _verdict(request, elsewhere, "complete_inspection", done).needs_approval
+
+
 def test_only_the_first_asked_call_of_a_tool_runs_unapproved() -> None:
     request = "add a note to customer 12: she called about her delivery"
     reads = _read("get_customer", {"customer_id": 12}, {"id": 12})
