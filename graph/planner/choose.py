@@ -165,8 +165,10 @@ DOMAIN_PATTERNS: tuple[tuple[str, float, re.Pattern[str]], ...] = (
         r"(?:all )?passed|grade [a-c])\b")),
     # the orders a site has to pick: "how many orders are waiting in the Saint-Priest pick list"
     ("warehouse", 0.35, re.compile(r"\bpick(?:ing)? list\b|\bwaiting to be picked\b")),
-    # what sold best: "our 5 best-selling products by revenue in October"
-    ("products", 0.3, re.compile(r"\b(?:best|top|worst)[- ]?(?:selling|sellers?)\b")),
+    # what sold best: "our 5 best-selling products by revenue in October" (not a sales report
+    # "with the best sellers")
+    ("products", 0.3, re.compile(
+        r"^(?!.*\breport\b).*\b(?:best|top|worst)[- ]?(?:selling|sellers?)\b")),
     # a marketplace's order that did not come in: "BM0105918919 shows failed, why?"
     ("marketplace", 0.3, re.compile(
         rf"^(?=.*(?:{MARKETPLACE_NUMBER.pattern}))(?=.*\b(?:sync\w*|import\w*|failed|never "
@@ -507,13 +509,13 @@ DONE_ALREADY = (
     r"(?:she|he|they) (?:already |just )?(?:received|got|bought|ordered|paid))\b"
     r"[^,.;:?!]*?(?=[,.;:?!]|\b(?:and|but|so|then|now)\b|$)"
 )
-# What a request states rather than asks for: "which orders failed to sync", "check that the
-# refund went through", "why did the payment fail": the verbs there name no action.
 # What is only being weighed: "we're thinking about closing Toulouse"
 CONSIDERING = (
     r"\b(?:thinking|thought|considering|planning|wondering) (?:about|of|on|whether|if)\b"
     r"[^,.;:?!]*"
 )
+# What a request states rather than asks for: "which orders failed to sync", "check that the
+# refund went through", "why did the payment fail": the verbs there name no action.
 STATED = re.compile(
     rf"{DONE_ALREADY}|{CONSIDERING}|"
     # a request someone sent: "Clara Guillot sent a GDPR erasure request by email"
@@ -719,7 +721,11 @@ def rank_tools(text: str, tool_names: list[str], found: Found) -> list[ToolChoic
     return sorted(choices, key=lambda choice: -choice.score)
 
 
-POLITE = re.compile(r"(?:(?:please|pls|kindly|and|then|also|so|now|just|can you|could you) )+")
+# The courtesies and links before what a sentence asks: "can you", "please", "and then"
+COURTESY = re.compile(
+    r"^\s*(?:(?:(?:can|could|would|will) you|please|pls|kindly|ok|okay|and|then|also|so|now|"
+    r"just)\s+)+"
+)
 
 
 def _ordered(lowered: str) -> list[tuple[str, ...]]:
@@ -728,7 +734,7 @@ def _ordered(lowered: str) -> list[tuple[str, ...]]:
     ordered: list[tuple[str, ...]] = []
     last_ordered = False
     for sentence in re.split(r"[.;:!?]\s+|,\s+(?=(?:please |pls |and |then )?[a-z]+ )", lowered):
-        opening = POLITE.sub("", sentence.strip(), count=1)
+        opening = COURTESY.sub("", sentence)
         first = opening.split()[0] if opening.split() else ""
         # "issue the invoice; the credit note too": a thing more for the verb before
         goes_on = last_ordered and first in ("the", "a", "an", "her", "his", "their", "its")

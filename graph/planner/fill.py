@@ -277,13 +277,11 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.period[1].isoformat()
     if name == "days" and (explicit := FOR_DAYS.search(lowered)):
         return int(explicit.group(1))  # "block that ip for 30 days", whatever "tonight" says
-    # a write's days are a duration said as one ("for 30 days"), not a day the request names
-    if (
-        name == "days"
-        and found.period
-        and not spec.writes
-        and "start" not in spec.args_model.model_fields
-    ):
+    # days of a window ending somewhere ("between 27 Oct and 2 Nov"); a block's days are a
+    # duration said as one ("for 30 days"), never a day the request names ("calls today")
+    fields = spec.args_model.model_fields
+    window = "end" in fields or not spec.writes
+    if name == "days" and found.period and window and "start" not in fields:
         return (found.period[1] - found.period[0]).days + 1  # "between 27 Oct and 2 Nov"
     if name == "day" and found.day:
         return found.day.isoformat()
@@ -544,7 +542,7 @@ CHOICE_WORDS: dict[str, tuple[str, ...]] = {
                 "to be paid", "never paid", "never got paid"),
     "cancellations": ("cancelation", "cancelations", "cancelling", "canceling"),
     "passed": ("are fine", "is fine", "all fine", "all good", "no defect", "no issue"),
-    "archived": ("off sale", "off the shop", "stop selling", "discontinue", "phase out",
+    "archived": ("off sale", "stop selling", "discontinue", "phase out",
                  "phasing out"),
     "shipping": ("delivery address", "deliver to", "ship to", "shipping address"),
     "billing": ("billing address", "invoice address", "invoicing address"),

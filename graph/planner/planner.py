@@ -34,6 +34,7 @@ from graph.models import ToolCallingModel, answered_calls
 from graph.planner.answer import write_answer, write_error
 from graph.planner.choose import (
     CONSIDERING,
+    COURTESY,
     DOMAIN_WORDS,
     STATED,
     WISH,
@@ -230,11 +231,6 @@ SHOP_NOUNS = re.compile(
     r"\b(?:orders?|refunds?|invoices?|stock|inventory|warehouses?|customers?|products?|skus?|"
     r"shipments?|carriers?|payments?|api keys?|staff|returns?|warrant(?:y|ies)|offers?|"
     r"listings?|marketplaces?|alerts?|reports?|settings?|catalogu?e?|accounts?|labels?)\b"
-)
-
-
-COURTESY = re.compile(
-    r"^\s*(?:(?:(?:can|could|would|will) you|please|pls|ok|okay|and|so|then)\s+)+"
 )
 
 
