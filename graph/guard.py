@@ -236,12 +236,11 @@ def _references(value: Any) -> Iterator[Any]:
             yield from _references(item)
 
 
-def _leaves(value: Any, skip: Iterable[str] = ()) -> Iterator[Any]:
+def _leaves(value: Any) -> Iterator[Any]:
     """The strings and whole numbers of a value (booleans and None say nothing)."""
     if isinstance(value, dict):
-        for key, item in value.items():
-            if key not in skip:
-                yield from _leaves(item)
+        for item in value.values():
+            yield from _leaves(item)
     elif isinstance(value, list):
         for item in value:
             yield from _leaves(item)

@@ -104,10 +104,10 @@ def table(rows: list[Any], asked: str = "") -> str:
     if not rows or not isinstance(rows[0], dict):
         return "\n".join(f"- {row}" for row in rows)
     # a column is scalar in some row: a setting's value is a number here, a list there
-    scalar = list(
-        dict.fromkeys(k for row in rows for k, v in row.items() if not isinstance(v, dict))
-    )
-    scalar = [k for k in scalar if any(not isinstance(row.get(k), dict | list) for row in rows)]
+    scalar = [
+        key for key in dict.fromkeys(key for row in rows for key in row)
+        if any(not isinstance(row.get(key, {}), dict | list) for row in rows)
+    ]  # fmt: skip
     preferred = [k for k in KEY_FIELDS if k in scalar]
     named = [k for k in scalar if _names_column(asked, k)]
     columns = list(dict.fromkeys([*preferred[:2], *named, *preferred, *scalar]))[:MAX_COLUMNS]

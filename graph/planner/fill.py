@@ -135,6 +135,8 @@ LATE_ACCEPTED = re.compile(
     r"as a gesture)\b[^.;!?]*",
     re.I,
 )
+# The settings groups whose keys are plural: "returns.window_days", "orders.…"
+PLURAL_GROUPS = ("return", "order", "document", "automation")
 # How many vouchers: "three 5 € vouchers", "2 vouchers"
 VOUCHER_COUNT = re.compile(
     rf"\b(\d{{1,3}}|{'|'.join(NUMBER_WORDS)})\s+(?:\d+(?:[.,]\d+)?\s*(?:€|euros?|eur)\s+)?vouchers?\b"
@@ -176,11 +178,11 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return text[len(written.group(1)) :].lstrip(": ").strip()  # "…in shipping: <its text>"
     if name == "price_cents" and (whole := WHOLE_PRICE.search(lowered)):
         return int(whole.group(1)) * 100  # "drop it to 319": a price in whole euros
-    if name == "quantity" and spec.name == "record_movement" and (gap := COUNTED.search(lowered)):
-        return int(gap.group(1)) - int(gap.group(2))  # "only 1 on the shelf, the system says 8"
-    counted = BOOKED_THEN_COUNTED.search(lowered)  # "the system says 8, the shelf has 7"
-    if name == "quantity" and spec.name == "record_movement" and counted:
-        return int(counted.group(2)) - int(counted.group(1))
+    if name == "quantity" and spec.name == "record_movement":
+        if gap := COUNTED.search(lowered):  # "only 1 on the shelf, the system says 8"
+            return int(gap.group(1)) - int(gap.group(2))
+        if gap := BOOKED_THEN_COUNTED.search(lowered):  # "the system says 8, the shelf has 7"
+            return int(gap.group(2)) - int(gap.group(1))
     if name == "quantity":
         count = found.quantities[0] if found.quantities else quantity(text)
         if count is None and "sku" in spec.args_model.model_fields:
@@ -231,23 +233,8 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         how_many = vouchers.group(1)
         return int(how_many if how_many.isdigit() else NUMBER_WORDS[how_many])  # "three 5 €"
     if name == "prefix" and spec.name == "list_config" and (group := SETTING_GROUP.search(lowered)):
-        word = group.group(1)
-        return (
-            word
-            if word
-            in (
-                "fraud",
-                "loyalty",
-                "quality",
-                "risk",
-                "inventory",
-                "transport",
-                "monitoring",
-                "marketplace",
-                "company",
-            )
-            else f"{word.removesuffix('s')}s"
-        )
+        word, stem = group.group(1), group.group(1).removesuffix("s")
+        return f"{stem}s" if stem in PLURAL_GROUPS else word  # "the return settings": returns
     if name == "tags" and spec.name == "update_article" and re.search(r"\badd\b", lowered):
         # "add the tag 'dispute', keep the ones it has": its tags and the new one
         added: list[str] = field_value(name, list[str], text) or []
@@ -277,11 +264,7 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
         return found.period[1].isoformat()
     if name == "days" and (explicit := FOR_DAYS.search(lowered)):
         return int(explicit.group(1))  # "block that ip for 30 days", whatever "tonight" says
-    # days of a window ending somewhere ("between 27 Oct and 2 Nov"); a block's days are a
-    # duration said as one ("for 30 days"), never a day the request names ("calls today")
-    fields = spec.args_model.model_fields
-    window = "end" in fields or not spec.writes
-    if name == "days" and found.period and window and "start" not in fields:
+    if name == "days" and found.period and _days_of_a_window(spec):
         return (found.period[1] - found.period[0]).days + 1  # "between 27 Oct and 2 Nov"
     if name == "day" and found.day:
         return found.day.isoformat()
@@ -327,6 +310,14 @@ def _value(name: str, info: FieldInfo, known: Known, spec: ToolSpec) -> Any:
 
 
 GENERIC_PARTS = frozenset({"rate", "daily", "count", "total", "number"})
+
+
+def _days_of_a_window(spec: ToolSpec) -> bool:
+    """Whether a tool's days are a window ending somewhere, read from the period a request
+    names ("between 27 Oct and 2 Nov"); a block's days are a duration said as one ("for 30
+    days"), never a day the request names ("calls today")."""
+    fields = spec.args_model.model_fields
+    return "start" not in fields and ("end" in fields or not spec.writes)
 
 
 def _names_its_word(choice: str, lowered: str) -> bool:
